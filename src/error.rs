@@ -1,0 +1,112 @@
+//! The one error type of the crate, and its one mapping to the JS error shape.
+
+use napi::bindgen_prelude::*;
+
+/// Codes of failures that happen on this side of the wire (CONTRACT.md section 5).
+pub mod code {
+  pub const INVALID_ARGUMENT: i64 = -401001;
+  pub const NO_CREDENTIALS: i64 = -401002;
+  pub const BAD_REPLY: i64 = -601001;
+  pub const INTERNAL: i64 = -601002;
+  pub const NETWORK: i64 = -601003;
+  pub const TIMEOUT: i64 = -604102;
+  /// WeChat's "system busy", the one WeChat error worth retrying.
+  pub const SYSTEM_BUSY: i64 = -1;
+}
+
+/// A failed call: WeChat's `errcode`/`errmsg`, or one of the local codes above with a detail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+  pub code: i64,
+  pub detail: String,
+}
+
+pub type ApiResult<T> = std::result::Result<T, ApiError>;
+
+impl ApiError {
+  pub fn new(code: i64, detail: impl Into<String>) -> Self {
+    Self {
+      code,
+      detail: detail.into(),
+    }
+  }
+
+  pub fn invalid(detail: impl Into<String>) -> Self {
+    Self::new(code::INVALID_ARGUMENT, detail)
+  }
+
+  pub fn no_credentials(detail: impl Into<String>) -> Self {
+    Self::new(code::NO_CREDENTIALS, detail)
+  }
+
+  pub fn internal(detail: impl Into<String>) -> Self {
+    Self::new(code::INTERNAL, detail)
+  }
+
+  /// Whether WeChat said the access token is invalid, expired or not the latest.
+  pub fn is_token_rejected(&self) -> bool {
+    matches!(self.code, 40001 | 40014 | 42001)
+  }
+
+  /// Replaces every occurrence of each secret with `[redacted]`. Applied to every error before it
+  /// reaches JS, so that no code path (a proxy echoing the URL, a user's provider message) can leak one.
+  pub fn redact(mut self, secrets: &[&str]) -> Self {
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+      if self.detail.contains(*secret) {
+        self.detail = self.detail.replace(*secret, "[redacted]");
+      }
+    }
+    self
+  }
+
+  /// `openapi.customerServiceMessage.<call>:fail <detail>`, as wx-server-sdk words it.
+  pub fn err_msg(&self, api: &str) -> String {
+    format!("{api}:fail {}", self.detail)
+  }
+
+  /// Builds the JS rejection: an `Error` with `errCode` and `errMsg`, whose message holds both.
+  /// This is the only place the crate's error meets JS.
+  pub fn into_js(self, env: &Env, api: &str) -> Error {
+    let err_msg = self.err_msg(api);
+    let message = format!("errCode: {} | errMsg: {err_msg}", self.code);
+    let build = || -> Result<Unknown<'_>> {
+      let mut js_error = env.create_error(Error::from_reason(message.clone()))?;
+      // napi names its status in `code`; our callers switch on errCode, as with wx-server-sdk.
+      js_error.delete_named_property("code")?;
+      js_error.set("errCode", self.code as f64)?;
+      js_error.set("errMsg", err_msg.as_str())?;
+      Ok(js_error.to_unknown())
+    };
+    match build() {
+      Ok(js_error) => Error::from(js_error),
+      Err(_) => Error::from_reason(message),
+    }
+  }
+}
+
+impl std::fmt::Display for ApiError {
+  fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    write!(f, "{} ({})", self.detail, self.code)
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn redact_replaces_every_occurrence() {
+    let e =
+      ApiError::new(-601001, "body: tok123456 and tok123456 again").redact(&["tok123456", ""]);
+    assert_eq!(e.detail, "body: [redacted] and [redacted] again");
+  }
+
+  #[test]
+  fn err_msg_has_wx_server_sdk_shape() {
+    let e = ApiError::new(45015, "response out of time limit");
+    assert_eq!(
+      e.err_msg("openapi.customerServiceMessage.send"),
+      "openapi.customerServiceMessage.send:fail response out of time limit"
+    );
+  }
+}

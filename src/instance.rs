@@ -1,0 +1,86 @@
+//! One configured instance: its transport and its token cache, and the run of one call.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+use crate::openapi::{ApiCall, Reply};
+use crate::params::Params;
+use crate::token::Tokens;
+use crate::transport::Transport;
+
+pub struct Instance {
+  transport: Arc<Transport>,
+  tokens: Arc<Tokens>,
+}
+
+impl Instance {
+  pub fn new(config: Config) -> ApiResult<Self> {
+    let transport = Arc::new(Transport::new(&config)?);
+    let tokens = Arc::new(Tokens::new(config.credentials, Arc::clone(&transport)));
+    Ok(Self { transport, tokens })
+  }
+
+  /// Runs a call to its outcome. A panic inside becomes an error like any other: it must never
+  /// unwind into the runtime and leave the JS promise unsettled.
+  pub async fn run(
+    self: Arc<Self>,
+    call: &'static ApiCall,
+    params: Params,
+    convert_case: bool,
+  ) -> ApiResult<Reply> {
+    let outcome = AssertUnwindSafe(call.run(&self.tokens, &self.transport, params, convert_case))
+      .catch_unwind()
+      .await
+      .unwrap_or_else(|panic| {
+        Err(ApiError::internal(format!(
+          "internal error (a bug in wx-openapi-native): {}",
+          panic_text(&panic)
+        )))
+      });
+    outcome.map_err(|e| e.redact(&[self.tokens.secret().unwrap_or_default()]))
+  }
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+  if let Some(s) = panic.downcast_ref::<&str>() {
+    s.to_string()
+  } else if let Some(s) = panic.downcast_ref::<String>() {
+    s.clone()
+  } else {
+    "panic".to_string()
+  }
+}
+
+/// The resolved value: the reply's own fields, then `errMsg` and `errCode: 0`, as wx-server-sdk.
+pub fn resolved_value(reply: Reply, api: &str) -> ResolvedValue {
+  let err_msg = format!("{api}:ok");
+  match reply {
+    Reply::Json(mut map) => {
+      map.insert("errMsg".into(), Value::String(err_msg));
+      map.insert("errCode".into(), Value::from(0));
+      ResolvedValue::Json(Value::Object(map))
+    }
+    Reply::Media {
+      content_type,
+      bytes,
+    } => ResolvedValue::Media {
+      content_type,
+      bytes,
+      err_msg,
+    },
+  }
+}
+
+pub enum ResolvedValue {
+  Json(Value),
+  Media {
+    content_type: String,
+    bytes: Vec<u8>,
+    err_msg: String,
+  },
+}

@@ -1,0 +1,105 @@
+#![deny(clippy::all)]
+//! wx-openapi-native: the exported surface. The logic lives in the modules below; the JS facade
+//! (`index.js`) gives it wx-server-sdk's shape.
+
+mod case;
+mod config;
+mod error;
+mod instance;
+mod openapi;
+mod params;
+mod token;
+mod transport;
+mod wechat;
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::config::{Config, ProcessEnv, RawOptions};
+use crate::error::{ApiError, ApiResult};
+use crate::instance::{resolved_value, Instance, ResolvedValue};
+
+/// An independent instance: its own options, HTTP connection pool and token cache.
+#[napi]
+pub struct Client {
+  instance: Arc<Instance>,
+}
+
+#[napi]
+impl Client {
+  /// Reads the options (and the environment variables they fall back to) and checks them:
+  /// a bad option throws here, naming it.
+  #[napi(constructor, catch_unwind)]
+  pub fn new(env: Env, options: Option<Object<'_>>) -> Result<Self> {
+    RawOptions::from_js(options)
+      .and_then(|raw| Config::resolve(raw, &ProcessEnv))
+      .and_then(Instance::new)
+      .map(|instance| Self {
+        instance: Arc::new(instance),
+      })
+      .map_err(|e| e.into_js(&env, "init"))
+  }
+
+  /// Runs the call `name` of the call table with `params`. Always returns a promise: invalid
+  /// params reject it, without anything being sent.
+  #[napi(catch_unwind, ts_return_type = "Promise<any>")]
+  pub fn call<'env>(
+    &self,
+    env: &'env Env,
+    name: String,
+    params: Unknown<'env>,
+    convert_case: bool,
+  ) -> Result<PromiseRaw<'env, ResolvedValue>> {
+    let call = openapi::find(&name);
+    let api = call.map_or_else(
+      || format!("{}.{name}", openapi::NAMESPACE),
+      |c| c.api_name(),
+    );
+    let prepared: ApiResult<_> = match call {
+      None => Err(ApiError::invalid(format!(
+        "{name} is not a customerServiceMessage call"
+      ))),
+      Some(call) => params::read_params(env, params, convert_case).map(|params| (call, params)),
+    };
+    let instance = Arc::clone(&self.instance);
+    let outcome = async move {
+      Ok(match prepared {
+        Ok((call, params)) => instance.run(call, params, convert_case).await,
+        Err(e) => Err(e),
+      })
+    };
+    env.spawn_future_with_callback(outcome, move |env, outcome| match outcome {
+      Ok(reply) => Ok(resolved_value(reply, &api)),
+      Err(e) => Err(e.into_js(env, &api)),
+    })
+  }
+}
+
+/// The names of the `customerServiceMessage` calls, from the call table.
+#[napi]
+pub fn call_names() -> Vec<&'static str> {
+  openapi::CALLS.iter().map(|c| c.name).collect()
+}
+
+impl ToNapiValue for ResolvedValue {
+  unsafe fn to_napi_value(env: napi::sys::napi_env, value: Self) -> Result<napi::sys::napi_value> {
+    match value {
+      ResolvedValue::Json(json) => unsafe { serde_json::Value::to_napi_value(env, json) },
+      ResolvedValue::Media {
+        content_type,
+        bytes,
+        err_msg,
+      } => {
+        let env = Env::from_raw(env);
+        let mut object = Object::new(&env)?;
+        object.set("contentType", content_type)?;
+        object.set("buffer", Buffer::from(bytes))?;
+        object.set("errMsg", err_msg)?;
+        object.set("errCode", 0)?;
+        unsafe { Object::to_napi_value(env.raw(), object) }
+      }
+    }
+  }
+}

@@ -1,0 +1,217 @@
+//! The call table: every `customerServiceMessage` call is one row here, run by one engine.
+
+mod validate;
+
+use std::sync::Arc;
+
+use reqwest::Method;
+use serde_json::{Map, Value};
+
+use crate::case::map_to_camel;
+use crate::error::{ApiError, ApiResult};
+use crate::params::Params;
+use crate::token::Tokens;
+use crate::transport::{
+  Body, Delivery, HttpReply, HttpRequest, Transport, MAX_JSON_REPLY, MAX_MEDIA_REPLY,
+};
+use crate::wechat::json_reply;
+
+pub const NAMESPACE: &str = "openapi.customerServiceMessage";
+
+/// How a call's parameters travel.
+#[derive(Clone, Copy)]
+pub enum Wire {
+  /// The whole (converted) params as the JSON body.
+  JsonBody,
+  /// A multipart upload; `type` goes in the query.
+  Upload,
+  /// Named params in the query string, no body.
+  Query(&'static [(&'static str, &'static str)]),
+}
+
+/// What a successful reply is.
+#[derive(Clone, Copy)]
+pub enum ReplyKind {
+  Json,
+  /// Binary content, or a JSON error.
+  Media,
+}
+
+pub struct ApiCall {
+  pub name: &'static str,
+  pub method: Method,
+  pub path: &'static str,
+  pub wire: Wire,
+  pub reply: ReplyKind,
+  pub delivery: Delivery,
+  /// Checks (and, for uploads, extracts) the params before anything is sent.
+  pub validate: fn(&mut Params, &Naming) -> ApiResult<()>,
+}
+
+pub static CALLS: &[ApiCall] = &[
+  ApiCall {
+    name: "send",
+    method: Method::POST,
+    path: "/cgi-bin/message/custom/send",
+    wire: Wire::JsonBody,
+    reply: ReplyKind::Json,
+    delivery: Delivery::AtMostOnce,
+    validate: validate::send,
+  },
+  ApiCall {
+    name: "setTyping",
+    method: Method::POST,
+    path: "/cgi-bin/message/custom/typing",
+    wire: Wire::JsonBody,
+    reply: ReplyKind::Json,
+    delivery: Delivery::AtMostOnce,
+    validate: validate::set_typing,
+  },
+  ApiCall {
+    name: "uploadTempMedia",
+    method: Method::POST,
+    path: "/cgi-bin/media/upload",
+    wire: Wire::Upload,
+    reply: ReplyKind::Json,
+    // An upload that may have landed only leaves an unused temporary media id behind.
+    delivery: Delivery::Repeatable,
+    validate: validate::upload_temp_media,
+  },
+  ApiCall {
+    name: "getTempMedia",
+    method: Method::GET,
+    path: "/cgi-bin/media/get",
+    wire: Wire::Query(&[("media_id", "media_id")]),
+    reply: ReplyKind::Media,
+    delivery: Delivery::Repeatable,
+    validate: validate::get_temp_media,
+  },
+];
+
+pub fn find(name: &str) -> Option<&'static ApiCall> {
+  CALLS.iter().find(|call| call.name == name)
+}
+
+/// How to name a field in an error: as the user wrote it (camelCase when keys are converted).
+pub struct Naming {
+  pub convert_case: bool,
+}
+
+impl Naming {
+  pub fn field(&self, wire_path: &str) -> String {
+    if self.convert_case {
+      crate::case::snake_to_camel(wire_path).into_owned()
+    } else {
+      wire_path.to_string()
+    }
+  }
+}
+
+/// A successful call's value, before it becomes a JS object.
+#[derive(Debug)]
+pub enum Reply {
+  Json(Map<String, Value>),
+  Media {
+    content_type: String,
+    bytes: Vec<u8>,
+  },
+}
+
+impl ApiCall {
+  pub fn api_name(&self) -> String {
+    format!("{NAMESPACE}.{}", self.name)
+  }
+
+  /// Validates, builds the request once, sends it with the instance's token, and retries once
+  /// with a fresh token if WeChat rejects the token.
+  pub async fn run(
+    &self,
+    tokens: &Arc<Tokens>,
+    transport: &Transport,
+    mut params: Params,
+    convert_case: bool,
+  ) -> ApiResult<Reply> {
+    let naming = Naming { convert_case };
+    (self.validate)(&mut params, &naming)?;
+    let request = self.request(params, &naming)?;
+
+    let mut token = tokens.current().await?;
+    let mut rejected_once = false;
+    loop {
+      let outcome = transport
+        .execute(&request, token.as_deref(), |reply| {
+          self.interpret(reply, convert_case)
+        })
+        .await;
+      match (outcome, &token) {
+        (Err(e), Some(used)) if e.is_token_rejected() && !rejected_once => {
+          rejected_once = true;
+          match tokens.after_rejection(used).await? {
+            Some(fresh) => token = Some(fresh),
+            None => return Err(e.redact(&[used])),
+          }
+        }
+        (outcome, used) => {
+          return outcome.map_err(|e| e.redact(&[used.as_deref().unwrap_or_default()]))
+        }
+      }
+    }
+  }
+
+  fn request(&self, mut params: Params, naming: &Naming) -> ApiResult<HttpRequest> {
+    let (query, body) = match self.wire {
+      Wire::JsonBody => {
+        let body = serde_json::to_vec(&params.json)
+          .map_err(|e| ApiError::invalid(format!("params could not be written as JSON: {e}")))?;
+        (Vec::new(), Body::Json(body))
+      }
+      Wire::Query(names) => {
+        let query = names
+          .iter()
+          .filter_map(|(query_name, param)| match params.json.get(*param) {
+            Some(Value::String(s)) => Some((*query_name, s.clone())),
+            _ => None,
+          })
+          .collect();
+        (query, Body::Empty)
+      }
+      Wire::Upload => validate::upload_request(&mut params)?,
+    };
+    if let Some((path, _)) = params.binaries.first() {
+      return Err(ApiError::invalid(format!(
+        "{} is binary data, which {} does not take",
+        naming.field(path),
+        self.name
+      )));
+    }
+    Ok(HttpRequest {
+      method: self.method.clone(),
+      path: self.path,
+      query,
+      body,
+      delivery: self.delivery,
+      max_reply: match self.reply {
+        ReplyKind::Json => MAX_JSON_REPLY,
+        ReplyKind::Media => MAX_MEDIA_REPLY,
+      },
+    })
+  }
+
+  fn interpret(&self, reply: HttpReply, convert_case: bool) -> ApiResult<Reply> {
+    let is_json =
+      reply.content_type.contains("json") || reply.content_type.starts_with("text/plain");
+    if matches!(self.reply, ReplyKind::Media) && reply.status.is_success() && !is_json {
+      return Ok(Reply::Media {
+        content_type: reply.content_type,
+        bytes: reply.body,
+      });
+    }
+    let mut map = json_reply(&reply)?;
+    map.remove("errcode");
+    map.remove("errmsg");
+    if convert_case {
+      map = map_to_camel(map);
+    }
+    Ok(Reply::Json(map))
+  }
+}

@@ -1,0 +1,345 @@
+//! Each call's checks, made before anything is sent. Field names are WeChat's (snake_case);
+//! `Naming` turns them back into the form the user wrote.
+
+use serde_json::{Map, Value};
+
+use super::Naming;
+use crate::error::{ApiError, ApiResult};
+use crate::params::Params;
+use crate::transport::Body;
+
+/// The seed's message types and the fields each one requires.
+const MESSAGE_TYPES: &[(&str, &[&str])] = &[
+  ("text", &["content"]),
+  ("image", &["media_id"]),
+  ("link", &["title", "description", "url", "thumb_url"]),
+  ("miniprogrampage", &["title", "pagepath", "thumb_media_id"]),
+];
+
+const TYPING_COMMANDS: &[&str] = &["Typing", "CancelTyping"];
+const UPLOAD_TYPES: &[&str] = &["image"];
+pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
+
+pub fn send(params: &mut Params, naming: &Naming) -> ApiResult<()> {
+  let json = &params.json;
+  required_string(json, "touser", "", naming)?;
+  let msgtype = required_string(json, "msgtype", "", naming)?;
+  let Some((_, fields)) = MESSAGE_TYPES.iter().find(|(name, _)| *name == msgtype) else {
+    return Err(ApiError::invalid(format!(
+      "msgtype must be one of {}, got {msgtype:?}",
+      quoted(MESSAGE_TYPES.iter().map(|(name, _)| *name))
+    )));
+  };
+  let when = format!(" when msgtype is {msgtype:?}");
+  let body = match json.get(msgtype) {
+    Some(Value::Object(body)) => body,
+    Some(_) => return Err(ApiError::invalid(format!("{msgtype} must be an object"))),
+    None => return Err(ApiError::invalid(format!("{msgtype} is required{when}"))),
+  };
+  for field in *fields {
+    required_string(body, field, &format!("{msgtype}."), naming)
+      .map_err(|e| with_context(e, &when))?;
+  }
+  Ok(())
+}
+
+pub fn set_typing(params: &mut Params, naming: &Naming) -> ApiResult<()> {
+  required_string(&params.json, "touser", "", naming)?;
+  let command = required_string(&params.json, "command", "", naming)?;
+  if !TYPING_COMMANDS.contains(&command) {
+    return Err(ApiError::invalid(format!(
+      "command must be {}, got {command:?}",
+      quoted(TYPING_COMMANDS.iter().copied()).replace(", ", " or ")
+    )));
+  }
+  Ok(())
+}
+
+pub fn get_temp_media(params: &mut Params, naming: &Naming) -> ApiResult<()> {
+  required_string(&params.json, "media_id", "", naming).map(|_| ())
+}
+
+pub fn upload_temp_media(params: &mut Params, naming: &Naming) -> ApiResult<()> {
+  let kind = required_string(&params.json, "type", "", naming)?;
+  if !UPLOAD_TYPES.contains(&kind) {
+    return Err(ApiError::invalid(format!(
+      "type must be \"image\", got {kind:?}"
+    )));
+  }
+  let media = match params.json.get("media") {
+    Some(Value::Object(media)) => media,
+    Some(_) => {
+      return Err(ApiError::invalid(
+        "media must be an object { contentType, value, fileName? }",
+      ))
+    }
+    None => {
+      return Err(ApiError::invalid(
+        "media is required: { contentType, value, fileName? }",
+      ))
+    }
+  };
+  let content_type = either_string(media, "content_type").ok_or_else(|| {
+    ApiError::invalid(format!(
+      "{} is required (a string such as \"image/png\")",
+      naming.field("media.content_type")
+    ))
+  })?;
+  if !content_type.starts_with("image/") || content_type.len() <= "image/".len() {
+    return Err(ApiError::invalid(format!(
+      "{} must be an image type such as \"image/png\", got {content_type:?}",
+      naming.field("media.content_type")
+    )));
+  }
+  if let Some(file_name) = media.get("file_name").or_else(|| media.get("fileName")) {
+    if !matches!(file_name, Value::String(s) if !s.is_empty()) {
+      return Err(ApiError::invalid(format!(
+        "{} must be a non-empty string",
+        naming.field("media.file_name")
+      )));
+    }
+  }
+  let Some((_, bytes)) = params
+    .binaries
+    .iter()
+    .find(|(path, _)| path == "media.value")
+  else {
+    return Err(ApiError::invalid(
+      "media.value is required: a Buffer or Uint8Array with the file's bytes",
+    ));
+  };
+  if bytes.is_empty() {
+    return Err(ApiError::invalid("media.value is empty"));
+  }
+  if bytes.len() > MAX_UPLOAD_BYTES {
+    return Err(ApiError::invalid(format!(
+      "media.value is {} bytes; at most {MAX_UPLOAD_BYTES} (10 MB) can be uploaded",
+      bytes.len()
+    )));
+  }
+  Ok(())
+}
+
+/// The upload's query and multipart body, from params that `upload_temp_media` accepted.
+pub fn upload_request(params: &mut Params) -> ApiResult<(Vec<(&'static str, String)>, Body)> {
+  let bytes = params
+    .take_binary("media.value")
+    .ok_or_else(|| ApiError::invalid("media.value is required"))?;
+  let kind = params
+    .json
+    .get("type")
+    .and_then(Value::as_str)
+    .unwrap_or("image")
+    .to_string();
+  let media = params.json.get("media").and_then(Value::as_object);
+  let content_type = media
+    .and_then(|m| either_string(m, "content_type"))
+    .unwrap_or("image/png")
+    .to_string();
+  let file_name = media
+    .and_then(|m| either_string(m, "file_name"))
+    .map(str::to_string)
+    .unwrap_or_else(|| default_file_name(&content_type));
+  Ok((
+    vec![("type", kind)],
+    Body::File {
+      field: "media",
+      file_name,
+      content_type,
+      bytes,
+    },
+  ))
+}
+
+/// `media.png` for `image/png`, as wx-server-sdk names an upload without a file name.
+fn default_file_name(content_type: &str) -> String {
+  let subtype = content_type
+    .split(['/', ';', '+'])
+    .nth(1)
+    .unwrap_or("bin")
+    .trim();
+  let extension = match subtype {
+    "jpeg" | "pjpeg" | "jpg" => "jpg",
+    "svg" => "svg",
+    "x-icon" | "vnd.microsoft.icon" => "ico",
+    other => other.trim_start_matches("x-"),
+  };
+  format!("media.{extension}")
+}
+
+/// Both spellings, since with `convertCase: false` the user's keys arrive as written.
+fn either_string<'a>(map: &'a Map<String, Value>, snake: &str) -> Option<&'a str> {
+  let camel = crate::case::snake_to_camel(snake);
+  map
+    .get(snake)
+    .or_else(|| map.get(camel.as_ref()))
+    .and_then(Value::as_str)
+    .filter(|s| !s.is_empty())
+}
+
+fn required_string<'a>(
+  map: &'a Map<String, Value>,
+  field: &str,
+  prefix: &str,
+  naming: &Naming,
+) -> ApiResult<&'a str> {
+  let name = naming.field(&format!("{prefix}{field}"));
+  match map.get(field) {
+    Some(Value::String(s)) if !s.is_empty() => Ok(s),
+    Some(Value::String(_)) => Err(ApiError::invalid(format!("{name} must not be empty"))),
+    None | Some(Value::Null) => Err(ApiError::invalid(format!("{name} is required"))),
+    Some(other) => Err(ApiError::invalid(format!(
+      "{name} must be a string, got {}",
+      json_type(other)
+    ))),
+  }
+}
+
+fn with_context(mut error: ApiError, context: &str) -> ApiError {
+  error.detail.push_str(context);
+  error
+}
+
+fn json_type(value: &Value) -> &'static str {
+  match value {
+    Value::Null => "null",
+    Value::Bool(_) => "a boolean",
+    Value::Number(_) => "a number",
+    Value::String(_) => "a string",
+    Value::Array(_) => "an array",
+    Value::Object(_) => "an object",
+  }
+}
+
+fn quoted<'a>(names: impl Iterator<Item = &'a str>) -> String {
+  names
+    .map(|n| format!("{n:?}"))
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use serde_json::json;
+
+  fn params(value: Value) -> Params {
+    Params {
+      json: value.as_object().unwrap().clone(),
+      binaries: Vec::new(),
+    }
+  }
+  const CAMEL: Naming = Naming { convert_case: true };
+  const WIRE: Naming = Naming {
+    convert_case: false,
+  };
+
+  fn send_error(value: Value, naming: &Naming) -> String {
+    let e = send(&mut params(value), naming).unwrap_err();
+    assert_eq!(e.code, -401001);
+    e.detail
+  }
+
+  #[test]
+  fn seed_examples_pass() {
+    for body in [
+      json!({"touser":"OPENID","msgtype":"text","text":{"content":"Hello World"}}),
+      json!({"touser":"OPENID","msgtype":"image","image":{"media_id":"MEDIA_ID"}}),
+      json!({"touser":"OPENID","msgtype":"link","link":{"title":"Happy Day","description":"Is Really A Happy Day","url":"URL","thumb_url":"THUMB_URL"}}),
+      json!({"touser":"OPENID","msgtype":"miniprogrampage","miniprogrampage":{"title":"title","pagepath":"pagepath","thumb_media_id":"thumb_media_id"}}),
+    ] {
+      send(&mut params(body), &CAMEL).unwrap();
+    }
+  }
+
+  #[test]
+  fn each_rule_names_its_field() {
+    assert_eq!(
+      send_error(json!({"msgtype":"text"}), &CAMEL),
+      "touser is required"
+    );
+    assert_eq!(
+      send_error(json!({"touser":"","msgtype":"text"}), &CAMEL),
+      "touser must not be empty"
+    );
+    assert_eq!(
+      send_error(json!({"touser":5,"msgtype":"text"}), &CAMEL),
+      "touser must be a string, got a number"
+    );
+    assert_eq!(
+      send_error(json!({"touser":"o","msgtype":"voice"}), &CAMEL),
+      r#"msgtype must be one of "text", "image", "link", "miniprogrampage", got "voice""#
+    );
+    assert_eq!(
+      send_error(json!({"touser":"o","msgtype":"text"}), &CAMEL),
+      r#"text is required when msgtype is "text""#
+    );
+    assert_eq!(
+      send_error(json!({"touser":"o","msgtype":"text","text":{}}), &CAMEL),
+      r#"text.content is required when msgtype is "text""#
+    );
+    assert_eq!(
+      send_error(
+        json!({"touser":"o","msgtype":"image","image":{"media_id":""}}),
+        &CAMEL
+      ),
+      r#"image.mediaId must not be empty when msgtype is "image""#
+    );
+    assert_eq!(
+      send_error(
+        json!({"touser":"o","msgtype":"miniprogrampage","miniprogrampage":{"title":"t","pagepath":"p"}}),
+        &WIRE
+      ),
+      r#"miniprogrampage.thumb_media_id is required when msgtype is "miniprogrampage""#
+    );
+    assert_eq!(
+      send_error(json!({"touser":"o","msgtype":"link","link":"x"}), &CAMEL),
+      "link must be an object"
+    );
+  }
+
+  #[test]
+  fn typing_commands() {
+    set_typing(
+      &mut params(json!({"touser":"o","command":"Typing"})),
+      &CAMEL,
+    )
+    .unwrap();
+    let e = set_typing(
+      &mut params(json!({"touser":"o","command":"typing"})),
+      &CAMEL,
+    )
+    .unwrap_err();
+    assert_eq!(
+      e.detail,
+      r#"command must be "Typing" or "CancelTyping", got "typing""#
+    );
+  }
+
+  #[test]
+  fn upload_checks_and_file_names() {
+    let mut p = params(json!({"type":"image","media":{"content_type":"image/png","value":null}}));
+    p.binaries.push(("media.value".into(), vec![1, 2, 3]));
+    upload_temp_media(&mut p, &CAMEL).unwrap();
+    let (query, body) = upload_request(&mut p).unwrap();
+    assert_eq!(query, vec![("type", "image".to_string())]);
+    assert!(matches!(body, Body::File { ref file_name, .. } if file_name == "media.png"));
+
+    let mut big = params(json!({"type":"image","media":{"content_type":"image/png"}}));
+    big
+      .binaries
+      .push(("media.value".into(), vec![0; MAX_UPLOAD_BYTES + 1]));
+    assert!(upload_temp_media(&mut big, &CAMEL)
+      .unwrap_err()
+      .detail
+      .contains("at most"));
+
+    let mut text = params(json!({"type":"image","media":{"content_type":"text/plain"}}));
+    assert!(upload_temp_media(&mut text, &CAMEL)
+      .unwrap_err()
+      .detail
+      .starts_with("media.contentType must be an image type"));
+    assert_eq!(default_file_name("image/jpeg"), "media.jpg");
+    assert_eq!(default_file_name("image/gif"), "media.gif");
+  }
+}

@@ -1,0 +1,275 @@
+//! Reads a call's JS parameters into JSON on the JS thread, converting keys as it goes.
+//!
+//! The walk is ours rather than napi's serde support because the contract needs what serde cannot
+//! give: `undefined` dropped, keys converted in the same pass, a bounded depth (cycles and deep
+//! nesting end in a clear error, not a stack overflow), and every unsupported value named by its path.
+
+use napi::bindgen_prelude::*;
+use napi::{JsValue, ValueType};
+use serde_json::{Map, Number, Value};
+
+use crate::case::camel_to_snake;
+use crate::error::{ApiError, ApiResult};
+
+/// Deeper than any WeChat body; a cyclic object reaches it quickly.
+const MAX_DEPTH: usize = 32;
+const MAX_KEYS: usize = 10_000;
+
+/// A call's parameters: the JSON tree, and any binary values found in it (by dotted path),
+/// which only calls that upload take.
+#[derive(Debug, Default)]
+pub struct Params {
+  pub json: Map<String, Value>,
+  pub binaries: Vec<(String, Vec<u8>)>,
+}
+
+impl Params {
+  pub fn take_binary(&mut self, path: &str) -> Option<Vec<u8>> {
+    let index = self.binaries.iter().position(|(p, _)| p == path)?;
+    Some(self.binaries.swap_remove(index).1)
+  }
+}
+
+pub fn read_params(env: &Env, value: Unknown<'_>, convert_case: bool) -> ApiResult<Params> {
+  let mut reader = Reader {
+    env,
+    convert_case,
+    binaries: Vec::new(),
+  };
+  let json = match reader.read(value, "", 0) {
+    Ok(Some(Value::Object(map))) => map,
+    Ok(_) => {
+      return Err(ApiError::invalid(format!(
+        "params must be a plain object, got {}",
+        describe(value)
+      )))
+    }
+    Err(e) => return Err(e),
+  };
+  Ok(Params {
+    json,
+    binaries: reader.binaries,
+  })
+}
+
+struct Reader<'a> {
+  env: &'a Env,
+  convert_case: bool,
+  binaries: Vec<(String, Vec<u8>)>,
+}
+
+impl Reader<'_> {
+  /// `Ok(None)` is `undefined` (or a function): dropped from objects, as JSON.stringify does.
+  fn read(&mut self, value: Unknown<'_>, path: &str, depth: usize) -> ApiResult<Option<Value>> {
+    let kind = value.get_type().map_err(|e| self.failure(path, e))?;
+    let json = match kind {
+      ValueType::Undefined => return Ok(None),
+      ValueType::Null => Value::Null,
+      ValueType::Boolean => {
+        Value::Bool(unsafe { value.cast::<bool>() }.map_err(|e| self.failure(path, e))?)
+      }
+      ValueType::Number => {
+        let n = unsafe { value.cast::<f64>() }.map_err(|e| self.failure(path, e))?;
+        Value::Number(json_number(n).ok_or_else(|| {
+          ApiError::invalid(format!("{} must be a finite number, got {n}", name(path)))
+        })?)
+      }
+      ValueType::String => {
+        Value::String(unsafe { value.cast::<String>() }.map_err(|e| self.failure(path, e))?)
+      }
+      ValueType::Object => return self.read_object(value, path, depth).map(Some),
+      other => {
+        return Err(ApiError::invalid(format!(
+          "{} is a {}, which JSON cannot carry",
+          name(path),
+          type_name(other)
+        )))
+      }
+    };
+    Ok(Some(json))
+  }
+
+  fn read_object(&mut self, value: Unknown<'_>, path: &str, depth: usize) -> ApiResult<Value> {
+    if depth >= MAX_DEPTH {
+      let shown: String = path.chars().take(60).collect();
+      return Err(ApiError::invalid(format!(
+        "params are nested more than {MAX_DEPTH} levels deep (a cyclic object?) at {shown}…"
+      )));
+    }
+    let fail = |e| self.failure(path, e);
+    if value.is_typedarray().map_err(fail)?
+      || value.is_arraybuffer().map_err(fail)?
+      || value.is_dataview().map_err(fail)?
+    {
+      let bytes = read_bytes(value).ok_or_else(|| {
+        ApiError::invalid(format!("{} must be a Buffer or Uint8Array", name(path)))
+      })?;
+      self.binaries.push((path.to_string(), bytes));
+      return Ok(Value::Null);
+    }
+    if value.is_array().map_err(fail)? {
+      let array = unsafe { value.cast::<Array>() }.map_err(fail)?;
+      let len = array.len() as usize;
+      if len > MAX_KEYS {
+        return Err(ApiError::invalid(format!(
+          "{} has {len} items, more than {MAX_KEYS}",
+          name(path)
+        )));
+      }
+      let mut items = Vec::with_capacity(len);
+      for i in 0..len {
+        let item_path = format!("{path}[{i}]");
+        let item: Unknown = array
+          .get_element(i as u32)
+          .map_err(|e| self.failure(&item_path, e))?;
+        // JSON.stringify writes `undefined` in an array as null.
+        items.push(
+          self
+            .read(item, &item_path, depth + 1)?
+            .unwrap_or(Value::Null),
+        );
+      }
+      return Ok(Value::Array(items));
+    }
+    let object = unsafe { value.cast::<Object>() }.map_err(fail)?;
+    let keys = own_enumerable_keys(&object).map_err(fail)?;
+    if keys.len() > MAX_KEYS {
+      return Err(ApiError::invalid(format!(
+        "{} has more than {MAX_KEYS} keys",
+        name(path)
+      )));
+    }
+    let mut map = Map::with_capacity(keys.len());
+    for key in keys {
+      let field_path = if path.is_empty() {
+        key.clone()
+      } else {
+        format!("{path}.{key}")
+      };
+      let field: Unknown = object
+        .get_named_property(&key)
+        .map_err(|e| self.failure(&field_path, e))?;
+      if let Some(json) = self.read(field, &field_path, depth + 1)? {
+        let key = if self.convert_case {
+          camel_to_snake(&key).into_owned()
+        } else {
+          key
+        };
+        map.insert(key, json);
+      }
+    }
+    Ok(Value::Object(map))
+  }
+
+  /// A getter, a Proxy trap or a key listing threw while we read the params. Its exception is
+  /// taken off the env: left pending, it would throw out of the call instead of rejecting it.
+  fn failure(&self, path: &str, error: Error) -> ApiError {
+    let cause = take_pending_exception(self.env).unwrap_or(error.reason);
+    ApiError::invalid(format!("{} could not be read: {cause}", name(path)))
+  }
+}
+
+fn name(path: &str) -> &str {
+  if path.is_empty() {
+    "params"
+  } else {
+    path
+  }
+}
+
+fn own_enumerable_keys(object: &Object<'_>) -> Result<Vec<String>> {
+  let names = object.get_all_property_names(
+    KeyCollectionMode::OwnOnly,
+    KeyFilter::Enumerable,
+    KeyConversion::NumbersToStrings,
+  )?;
+  let names = unsafe { names.to_unknown().cast::<Array>() }?;
+  let mut keys = Vec::with_capacity(names.len() as usize);
+  for i in 0..names.len() {
+    let key: Unknown = names.get_element(i)?;
+    // Symbol keys are skipped, as JSON.stringify skips them.
+    if key.get_type()? == ValueType::String {
+      keys.push(unsafe { key.cast::<String>() }?);
+    }
+  }
+  Ok(keys)
+}
+
+fn read_bytes(value: Unknown<'_>) -> Option<Vec<u8>> {
+  let slice = unsafe { Uint8ArraySlice::from_napi_value(value.value().env, value.raw()) }.ok()?;
+  Some(slice.to_vec())
+}
+
+fn json_number(n: f64) -> Option<Number> {
+  // Integers stay integers on the wire (`1`, not `1.0`), as JSON.stringify writes them.
+  if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
+    Some(Number::from(n as i64))
+  } else {
+    Number::from_f64(n)
+  }
+}
+
+/// Clears the pending JS exception, if any, and returns its message (only if that is a plain
+/// string property: reading anything else could run more user code).
+fn take_pending_exception(env: &Env) -> Option<String> {
+  let mut pending = false;
+  let mut exception = std::ptr::null_mut();
+  unsafe {
+    if napi::sys::napi_is_exception_pending(env.raw(), &mut pending) != napi::sys::Status::napi_ok
+      || !pending
+    {
+      return None;
+    }
+    if napi::sys::napi_get_and_clear_last_exception(env.raw(), &mut exception)
+      != napi::sys::Status::napi_ok
+    {
+      return None;
+    }
+  }
+  let exception = unsafe { Unknown::from_napi_value(env.raw(), exception) }.ok()?;
+  let message = match exception.get_type().ok()? {
+    ValueType::String => unsafe { exception.cast::<String>() }.ok()?,
+    ValueType::Object => {
+      let object = unsafe { exception.cast::<Object>() }.ok()?;
+      let descriptor_is_data = object.has_own_property("message").unwrap_or(false);
+      if !descriptor_is_data {
+        return Some("it threw".to_string());
+      }
+      let message: Unknown = object.get_named_property("message").ok()?;
+      if message.get_type().ok()? != ValueType::String {
+        return Some("it threw".to_string());
+      }
+      unsafe { message.cast::<String>() }.ok()?
+    }
+    _ => "it threw".to_string(),
+  };
+  Some(format!(
+    "it threw: {}",
+    message.chars().take(200).collect::<String>()
+  ))
+}
+
+fn describe(value: Unknown<'_>) -> &'static str {
+  match value.get_type() {
+    Ok(ValueType::Object) if value.is_array().unwrap_or(false) => "an array",
+    Ok(ValueType::Object) => "a non-plain object",
+    Ok(other) => type_name(other),
+    Err(_) => "an unreadable value",
+  }
+}
+
+fn type_name(kind: ValueType) -> &'static str {
+  match kind {
+    ValueType::Undefined => "undefined",
+    ValueType::Null => "null",
+    ValueType::Boolean => "boolean",
+    ValueType::Number => "number",
+    ValueType::String => "string",
+    ValueType::Symbol => "symbol",
+    ValueType::Object => "object",
+    ValueType::Function => "function",
+    ValueType::External => "external",
+    ValueType::BigInt => "bigint",
+    _ => "unknown value",
+  }
+}
