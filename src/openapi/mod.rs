@@ -44,6 +44,8 @@ pub struct ApiCall {
   pub wire: Wire,
   pub reply: ReplyKind,
   pub delivery: Delivery,
+  /// The params that may hold a Buffer or Uint8Array.
+  pub binary_fields: &'static [&'static str],
   /// Checks (and, for uploads, extracts) the params before anything is sent.
   pub validate: fn(&mut Params, &Naming) -> ApiResult<()>,
 }
@@ -56,6 +58,7 @@ pub static CALLS: &[ApiCall] = &[
     wire: Wire::JsonBody,
     reply: ReplyKind::Json,
     delivery: Delivery::AtMostOnce,
+    binary_fields: &[],
     validate: validate::send,
   },
   ApiCall {
@@ -65,6 +68,7 @@ pub static CALLS: &[ApiCall] = &[
     wire: Wire::JsonBody,
     reply: ReplyKind::Json,
     delivery: Delivery::AtMostOnce,
+    binary_fields: &[],
     validate: validate::set_typing,
   },
   ApiCall {
@@ -75,6 +79,7 @@ pub static CALLS: &[ApiCall] = &[
     reply: ReplyKind::Json,
     // An upload that may have landed only leaves an unused temporary media id behind.
     delivery: Delivery::Repeatable,
+    binary_fields: &["media.value"],
     validate: validate::upload_temp_media,
   },
   ApiCall {
@@ -84,6 +89,7 @@ pub static CALLS: &[ApiCall] = &[
     wire: Wire::Query(&[("media_id", "media_id")]),
     reply: ReplyKind::Media,
     delivery: Delivery::Repeatable,
+    binary_fields: &[],
     validate: validate::get_temp_media,
   },
 ];
@@ -132,8 +138,19 @@ impl ApiCall {
     convert_case: bool,
   ) -> ApiResult<Reply> {
     let naming = Naming { convert_case };
+    let unexpected = params
+      .binaries
+      .iter()
+      .find(|(path, _)| !self.binary_fields.contains(&path.as_str()));
+    if let Some((path, _)) = unexpected {
+      return Err(ApiError::invalid(format!(
+        "{} is binary data, which {} does not take",
+        naming.field(path),
+        self.name
+      )));
+    }
     (self.validate)(&mut params, &naming)?;
-    let request = self.request(params, &naming)?;
+    let request = self.request(params)?;
 
     let mut token = tokens.current().await?;
     let mut rejected_once = false;
@@ -158,7 +175,7 @@ impl ApiCall {
     }
   }
 
-  fn request(&self, mut params: Params, naming: &Naming) -> ApiResult<HttpRequest> {
+  fn request(&self, mut params: Params) -> ApiResult<HttpRequest> {
     let (query, body) = match self.wire {
       Wire::JsonBody => {
         let body = serde_json::to_vec(&params.json)
@@ -177,13 +194,6 @@ impl ApiCall {
       }
       Wire::Upload => validate::upload_request(&mut params)?,
     };
-    if let Some((path, _)) = params.binaries.first() {
-      return Err(ApiError::invalid(format!(
-        "{} is binary data, which {} does not take",
-        naming.field(path),
-        self.name
-      )));
-    }
     Ok(HttpRequest {
       method: self.method.clone(),
       path: self.path,

@@ -1,0 +1,117 @@
+'use strict'
+// customerServiceMessage.send end to end against the emulator: the wire format of the seed,
+// case conversion, outcomes and every WeChat error code the seed lists.
+
+const { test, describe, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+
+const native = require('..')
+const { startEmulator } = require('../emulator')
+const { rejection, SEED_EXAMPLES } = require('./helpers')
+
+describe('send over the wire', () => {
+  let emu
+  let cloud
+  before(async () => {
+    emu = await startEmulator({ messageLimit: Infinity })
+    emu.addMedia(Buffer.from('image'), 'image/png', 'a.png', 'MEDIA_ID')
+    emu.addMedia(Buffer.from('thumb'), 'image/png', 'b.png', 'thumb_media_id')
+    cloud = native.createNewInstance({ appid: emu.appid, secret: emu.secret, apiBaseUrl: emu.url })
+  })
+  after(() => emu.close())
+
+  for (const { params, wire } of SEED_EXAMPLES) {
+    test(`the seed's ${params.msgtype} example reaches WeChat as its HTTPS example`, async () => {
+      const before = emu.requests.length
+      const result = await cloud.openapi.customerServiceMessage.send(params)
+      assert.deepEqual(result, { errMsg: 'openapi.customerServiceMessage.send:ok', errCode: 0 })
+      const sent = emu.requests.slice(before).filter((r) => r.path === '/cgi-bin/message/custom/send')
+      assert.equal(sent.length, 1)
+      const [request] = sent
+      assert.equal(request.method, 'POST')
+      assert.deepEqual(Object.keys(request.query), ['access_token'])
+      assert.match(request.contentType, /^application\/json/)
+      assert.equal(request.rawBody, JSON.stringify(wire))
+      assert.deepEqual(emu.messages.at(-1), wire)
+    })
+  }
+
+  test('snake_case params are accepted as they are', async () => {
+    const result = await cloud.openapi.customerServiceMessage.send(SEED_EXAMPLES[1].wire)
+    assert.equal(result.errCode, 0)
+    assert.deepEqual(emu.messages.at(-1), SEED_EXAMPLES[1].wire)
+  })
+
+  test('undefined is dropped, unknown fields pass through converted, values never change', async () => {
+    await cloud.openapi.customerServiceMessage.send({
+      touser: 'OPENID',
+      msgtype: 'text',
+      text: { content: 'camelCase_value stays', extraField: undefined },
+      customHint: [{ innerKey: 'vAlUe' }, undefined],
+      thumbURL: 'x',
+    })
+    assert.equal(
+      emu.requests.at(-1).rawBody,
+      '{"touser":"OPENID","msgtype":"text","text":{"content":"camelCase_value stays"},' +
+        '"custom_hint":[{"inner_key":"vAlUe"},null],"thumb_u_r_l":"x"}',
+    )
+  })
+
+  test('the body is UTF-8 with non-ASCII characters unescaped', async () => {
+    const content = '你好，世界 👋 <a href="http://www.qq.com" data-miniprogram-appid="appid">点击</a>'
+    await cloud.openapi.customerServiceMessage.send({ touser: 'OPENID', msgtype: 'text', text: { content } })
+    const raw = emu.requests.at(-1).rawBody
+    assert.ok(raw.includes(content), raw)
+    assert.ok(!raw.includes('\\u'), raw)
+  })
+
+  test('openapi({ convertCase: false }) sends keys as written', async () => {
+    const send = cloud.openapi({ convertCase: false }).customerServiceMessage.send
+    await send({ touser: 'OPENID', msgtype: 'image', image: { media_id: 'MEDIA_ID' }, someKey: 1 })
+    assert.equal(
+      emu.requests.at(-1).rawBody,
+      '{"touser":"OPENID","msgtype":"image","image":{"media_id":"MEDIA_ID"},"someKey":1}',
+    )
+  })
+})
+
+describe('WeChat errors become the contract rejection', () => {
+  // Every error code in the seed's tables. -1 is retried first, so it is injected for every attempt.
+  const SEED_ERRORS = [
+    [-1, 'system error'],
+    [40001, 'invalid credential, access_token is invalid or not latest'],
+    [40002, 'invalid grant_type'],
+    [40003, 'invalid openid'],
+    [45015, 'response out of time limit or subscription is canceled'],
+    [45047, 'out of response count limit'],
+    [48001, 'api unauthorized'],
+  ]
+  let emu
+  before(async () => {
+    emu = await startEmulator()
+  })
+  after(() => emu.close())
+
+  for (const [errcode, errmsg] of SEED_ERRORS) {
+    test(`errcode ${errcode}`, async () => {
+      const token = `fixed-token-${errcode}-abcdef`
+      const cloud = native.createNewInstance({ accessToken: token, apiBaseUrl: emu.url, retries: 1 })
+      // -1 is retried (retries: 1 → two attempts); every other code is returned at once.
+      emu.inject({ path: '/cgi-bin/message/custom/send', times: errcode === -1 ? 2 : 1, errcode, errmsg: `${errmsg} rid: 0123` })
+      const error = await rejection(cloud.openapi.customerServiceMessage.send(SEED_EXAMPLES[0].params), {
+        errCode: errcode,
+        secrets: [token],
+      })
+      assert.equal(error.errMsg, `openapi.customerServiceMessage.send:fail ${errmsg} rid: 0123`)
+    })
+  }
+
+  test('an error from the emulator itself keeps WeChat errmsg verbatim', async () => {
+    const cloud = native.createNewInstance({ accessToken: 'not-a-token-xyz', apiBaseUrl: emu.url })
+    const error = await rejection(cloud.openapi.customerServiceMessage.send(SEED_EXAMPLES[0].params), {
+      errCode: 40001,
+      secrets: ['not-a-token-xyz'],
+    })
+    assert.match(error.errMsg, /:fail invalid credential, access_token is invalid or not latest rid: \w+$/)
+  })
+})
