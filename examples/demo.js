@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+'use strict'
+// `npm start`. With WX_APPID, WX_APPSECRET and WX_TOUSER set, sends one real text message.
+// Otherwise starts the built-in WeChat emulator and sends every message type through the addon,
+// showing what WeChat received and what each call returned.
+
+const cloud = require('..')
+const { startEmulator } = require('../emulator')
+const { gradientPng } = require('./png')
+
+function show(title, received, returned) {
+  console.log(`\n▶ ${title}`)
+  if (received !== undefined) console.log(`  WeChat received: ${received}`)
+  console.log(`  call returned:   ${JSON.stringify(returned)}`)
+}
+
+async function real({ WX_TOUSER: touser }) {
+  cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV }) // appid and secret come from WX_APPID / WX_APPSECRET
+  const result = await cloud.openapi.customerServiceMessage.send({
+    touser,
+    msgtype: 'text',
+    text: { content: `Hello from wx-openapi-native ${cloud.version}` },
+  })
+  show(`send text to ${touser} (real WeChat)`, undefined, result)
+}
+
+async function emulated() {
+  const emu = await startEmulator()
+  console.log(`WeChat emulator at ${emu.url} (appid ${emu.appid}); set WX_APPID, WX_APPSECRET and WX_TOUSER to use real WeChat.`)
+  try {
+    cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV, appid: emu.appid, secret: emu.secret, apiBaseUrl: emu.url })
+    const csm = cloud.openapi.customerServiceMessage
+    const lastRequest = () => {
+      const r = emu.requests.at(-1)
+      const query = Object.entries(r.query).map(([k, v]) => `${k}=${v}`).join('&')
+      const body = r.rawBody.length > 160 ? r.rawBody.slice(0, 160) + '…' : r.rawBody
+      return `${r.method} ${r.path}?${query} ${body}`.trim()
+    }
+    const touser = 'oDEMO_OPENID'
+
+    const typing = await csm.setTyping({ touser, command: 'Typing' })
+    show('setTyping', lastRequest(), typing)
+
+    const png = gradientPng()
+    const uploaded = await csm.uploadTempMedia({ type: 'image', media: { contentType: 'image/png', value: png } })
+    show(`uploadTempMedia (a generated ${png.length}-byte PNG)`, lastRequest(), uploaded)
+
+    const messages = [
+      { msgtype: 'text', text: { content: 'Hello World 你好' } },
+      { msgtype: 'image', image: { mediaId: uploaded.mediaId } },
+      {
+        msgtype: 'link',
+        link: { title: 'Happy Day', description: 'Is Really A Happy Day', url: 'https://example.com', thumbUrl: 'https://example.com/t.png' },
+      },
+      { msgtype: 'miniprogrampage', miniprogrampage: { title: 'title', pagepath: 'pages/index/index', thumbMediaId: uploaded.mediaId } },
+    ]
+    for (const message of messages) {
+      const result = await csm.send({ touser, ...message })
+      show(`send ${message.msgtype}`, JSON.stringify(emu.messages.at(-1)), result)
+    }
+
+    const media = await csm.getTempMedia({ mediaId: uploaded.mediaId })
+    show('getTempMedia', lastRequest(), { ...media, buffer: `<${media.buffer.length} bytes, same as uploaded: ${media.buffer.equals(png)}>` })
+
+    try {
+      await csm.send({ touser, msgtype: 'text', text: {} })
+    } catch (error) {
+      show('send with text.content missing (rejected before anything is sent)', undefined, { errCode: error.errCode, errMsg: error.errMsg })
+    }
+  } finally {
+    await emu.close()
+  }
+}
+
+const env = process.env
+const useRealWeChat = env.WX_APPID && env.WX_APPSECRET && env.WX_TOUSER
+;(useRealWeChat ? real(env) : emulated()).catch((error) => {
+  console.error(`demo failed: ${error.message}`)
+  process.exitCode = 1
+})
