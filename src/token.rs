@@ -139,7 +139,19 @@ struct CacheState {
   last_forced: Option<Instant>,
 }
 
+/// How long a token that expires in `expires_in` seconds is used: until fewer than
+/// min(300, expires_in / 2) seconds remain.
+fn usable_for(expires_in: u64) -> Duration {
+  Duration::from_secs(expires_in - REFRESH_MARGIN_SECS.min(expires_in / 2))
+}
+
 impl CacheState {
+  fn may_force_refresh(&self, now: Instant) -> bool {
+    self
+      .last_forced
+      .is_none_or(|at| now.duration_since(at) >= FORCE_REFRESH_INTERVAL)
+  }
+
   fn valid(&self) -> Option<Arc<str>> {
     self
       .current
@@ -220,10 +232,7 @@ impl Tokens {
     {
       let mut state = self.lock();
       let now = Instant::now();
-      if state
-        .last_forced
-        .is_some_and(|at| now.duration_since(at) < FORCE_REFRESH_INTERVAL)
-      {
+      if !state.may_force_refresh(now) {
         return Ok(None);
       }
       state.last_forced = Some(now);
@@ -282,10 +291,9 @@ impl Tokens {
     // A failed fetch is never cached: the next call tries again.
     let fresh = result?;
     if let Some(expires_in) = fresh.expires_in {
-      let margin = REFRESH_MARGIN_SECS.min(expires_in / 2);
       state.current = Some(Cached {
         token: fresh.token.clone(),
-        refresh_at: Instant::now() + Duration::from_secs(expires_in - margin),
+        refresh_at: Instant::now() + usable_for(expires_in),
       });
     }
     Ok(fresh.token)
@@ -377,6 +385,38 @@ mod tests {
       assert_eq!(e.code, code::NO_CREDENTIALS, "{bad}");
       assert!(e.detail.contains("getAccessToken"));
     }
+  }
+
+  #[test]
+  fn tokens_are_refreshed_when_min_300_or_half_the_lifetime_remains() {
+    assert_eq!(usable_for(7200), Duration::from_secs(6900));
+    assert_eq!(usable_for(400), Duration::from_secs(200));
+    assert_eq!(usable_for(1), Duration::from_secs(1));
+    assert_eq!(usable_for(0), Duration::ZERO);
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn a_cached_token_expires_on_schedule() {
+    let mut state = CacheState::default();
+    state.current = Some(Cached {
+      token: "t".into(),
+      refresh_at: Instant::now() + usable_for(7200),
+    });
+    tokio::time::advance(Duration::from_secs(6899)).await;
+    assert_eq!(state.valid().as_deref(), Some("t"));
+    tokio::time::advance(Duration::from_secs(1)).await;
+    assert!(state.valid().is_none());
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn forced_refreshes_are_at_most_one_per_30_seconds() {
+    let mut state = CacheState::default();
+    assert!(state.may_force_refresh(Instant::now()));
+    state.last_forced = Some(Instant::now());
+    tokio::time::advance(Duration::from_secs(29)).await;
+    assert!(!state.may_force_refresh(Instant::now()));
+    tokio::time::advance(Duration::from_secs(1)).await;
+    assert!(state.may_force_refresh(Instant::now()));
   }
 
   #[test]
