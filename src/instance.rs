@@ -9,9 +9,8 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::openapi::{ApiCall, Reply};
-use crate::params::Params;
 use crate::token::Tokens;
-use crate::transport::Transport;
+use crate::transport::{HttpRequest, Transport};
 
 pub struct Instance {
   transport: Arc<Transport>,
@@ -30,10 +29,10 @@ impl Instance {
   pub async fn run(
     self: Arc<Self>,
     call: &'static ApiCall,
-    params: Params,
+    request: HttpRequest,
     convert_case: bool,
   ) -> ApiResult<Reply> {
-    let outcome = AssertUnwindSafe(call.run(&self.tokens, &self.transport, params, convert_case))
+    let outcome = AssertUnwindSafe(call.run(&self.tokens, &self.transport, &request, convert_case))
       .catch_unwind()
       .await
       .unwrap_or_else(|panic| {

@@ -61,12 +61,14 @@ impl Client {
       None => Err(ApiError::invalid(format!(
         "{name} is not a customerServiceMessage call"
       ))),
-      Some(call) => params::read_params(env, params, convert_case).map(|params| (call, params)),
+      Some(call) => params::read_params(env, params, convert_case)
+        .and_then(|params| call.prepare(params, convert_case))
+        .map(|request| (call, request)),
     };
     let instance = Arc::clone(&self.instance);
     let outcome = async move {
       Ok(match prepared {
-        Ok((call, params)) => instance.run(call, params, convert_case).await,
+        Ok((call, request)) => instance.run(call, request, convert_case).await,
         Err(e) => Err(e),
       })
     };
@@ -74,6 +76,32 @@ impl Client {
       Ok(reply) => Ok(resolved_value(reply, &api)),
       Err(e) => Err(e.into_js(env, &api)),
     })
+  }
+}
+
+/// The pure parts, for the fuzz targets in `fuzz/`; not a public API.
+#[doc(hidden)]
+pub mod fuzzing {
+  pub use crate::case::{camel_to_snake, map_to_camel, snake_to_camel};
+  pub use crate::error::ApiError;
+  pub use crate::params::Params;
+
+  /// Runs every call's validation and request building on `params`, as a call would before
+  /// sending. Returns the outcome per call name.
+  pub fn prepare_all(
+    params: &Params,
+    convert_case: bool,
+  ) -> Vec<(&'static str, Result<(), ApiError>)> {
+    crate::openapi::CALLS
+      .iter()
+      .map(|call| {
+        let copy = Params {
+          json: params.json.clone(),
+          binaries: params.binaries.clone(),
+        };
+        (call.name, call.prepare(copy, convert_case).map(|_| ()))
+      })
+      .collect()
   }
 }
 

@@ -128,15 +128,8 @@ impl ApiCall {
     format!("{NAMESPACE}.{}", self.name)
   }
 
-  /// Validates, builds the request once, sends it with the instance's token, and retries once
-  /// with a fresh token if WeChat rejects the token.
-  pub async fn run(
-    &self,
-    tokens: &Arc<Tokens>,
-    transport: &Transport,
-    mut params: Params,
-    convert_case: bool,
-  ) -> ApiResult<Reply> {
+  /// Checks the params and builds the request, before anything is sent.
+  pub fn prepare(&self, mut params: Params, convert_case: bool) -> ApiResult<HttpRequest> {
     let naming = Naming { convert_case };
     let unexpected = params
       .binaries
@@ -150,13 +143,23 @@ impl ApiCall {
       )));
     }
     (self.validate)(&mut params, &naming)?;
-    let request = self.request(params)?;
+    self.request(params)
+  }
 
+  /// Sends a prepared request with the instance's token, and retries once with a fresh token if
+  /// WeChat rejects the token.
+  pub async fn run(
+    &self,
+    tokens: &Arc<Tokens>,
+    transport: &Transport,
+    request: &HttpRequest,
+    convert_case: bool,
+  ) -> ApiResult<Reply> {
     let mut token = tokens.current().await?;
     let mut rejected_once = false;
     loop {
       let outcome = transport
-        .execute(&request, token.as_deref(), |reply| {
+        .execute(request, token.as_deref(), |reply| {
           self.interpret(reply, convert_case)
         })
         .await;
