@@ -167,7 +167,7 @@ describe('module', () => {
   it('starts with generated credentials and a url without trailing slash', async (t) => {
     const emulator = await start(t);
     assert.match(emulator.appid, /^wx[0-9a-f]{16}$/);
-    assert.match(emulator.secret, /^[0-9a-f]{32}$/);
+    assert.match(emulator.secret, /^wxemuSK[0-9a-f]{26}$/);
     assert.match(emulator.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.deepEqual(emulator.messages, []);
     assert.deepEqual(emulator.requests, []);

@@ -8,7 +8,7 @@ const native = require('..')
 const { startEmulator } = require('../emulator')
 const { refusedPort, startServer, rejection } = require('./helpers')
 
-const TOKEN = 'test-access-token-0123456789'
+const TOKEN = 'wxemuAT_test-access-token-0123456789'
 
 describe('validation: -401001 naming the field, nothing sent', () => {
   let emu

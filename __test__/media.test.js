@@ -101,7 +101,7 @@ describe('validation: -401001, nothing sent', () => {
   let csm
   before(async () => {
     emu = await startEmulator()
-    csm = native.createNewInstance({ accessToken: 'fixed-token-for-validation', apiBaseUrl: emu.url }).openapi.customerServiceMessage
+    csm = native.createNewInstance({ accessToken: 'wxemuAT_fixed-token-for-validation', apiBaseUrl: emu.url }).openapi.customerServiceMessage
   })
   after(() => {
     assert.equal(emu.requests.length, 0, 'nothing reached the network')
@@ -143,7 +143,7 @@ describe('the upload on the wire', () => {
   test('multipart field "media", the file name defaulting from the content type, type in the query', async (t) => {
     const server = await startServer((req, res) => json(res, 200, { type: 'image', media_id: 'MID', created_at: 1700000000 }))
     t.after(() => server.close())
-    const csm = native.createNewInstance({ accessToken: 'wire-token-123456', apiBaseUrl: server.url }).openapi.customerServiceMessage
+    const csm = native.createNewInstance({ accessToken: 'wxemuAT_wire-token-123456', apiBaseUrl: server.url }).openapi.customerServiceMessage
     for (const [contentType, fileName, expected] of [
       ['image/png', undefined, 'media.png'],
       ['image/jpeg', undefined, 'media.jpg'],
@@ -158,7 +158,7 @@ describe('the upload on the wire', () => {
         errCode: 0,
       })
       const request = server.requests.at(-1)
-      assert.equal(request.url, '/cgi-bin/media/upload?access_token=wire-token-123456&type=image')
+      assert.equal(request.url, '/cgi-bin/media/upload?access_token=wxemuAT_wire-token-123456&type=image')
       assert.match(request.headers['content-type'], /^multipart\/form-data; boundary=/)
       assert.match(request.body, new RegExp(`Content-Disposition: form-data; name="media"; filename="${expected}"`))
       assert.match(request.body, new RegExp(`Content-Type: ${contentType}`))

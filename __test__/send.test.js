@@ -94,7 +94,7 @@ describe('WeChat errors become the contract rejection', () => {
 
   for (const [errcode, errmsg] of SEED_ERRORS) {
     test(`errcode ${errcode}`, async () => {
-      const token = `fixed-token-${errcode}-abcdef`
+      const token = `wxemuAT_fixed-token-${errcode}-abcdef`
       const cloud = native.createNewInstance({ accessToken: token, apiBaseUrl: emu.url, retries: 1 })
       // -1 is retried (retries: 1 → two attempts); every other code is returned at once.
       emu.inject({ path: '/cgi-bin/message/custom/send', times: errcode === -1 ? 2 : 1, errcode, errmsg: `${errmsg} rid: 0123` })
@@ -107,10 +107,10 @@ describe('WeChat errors become the contract rejection', () => {
   }
 
   test('an error from the emulator itself keeps WeChat errmsg verbatim', async () => {
-    const cloud = native.createNewInstance({ accessToken: 'not-a-token-xyz', apiBaseUrl: emu.url })
+    const cloud = native.createNewInstance({ accessToken: 'wxemuAT_not-a-token-xyz', apiBaseUrl: emu.url })
     const error = await rejection(cloud.openapi.customerServiceMessage.send(SEED_EXAMPLES[0].params), {
       errCode: 40001,
-      secrets: ['not-a-token-xyz'],
+      secrets: ['wxemuAT_not-a-token-xyz'],
     })
     assert.match(error.errMsg, /:fail invalid credential, access_token is invalid or not latest rid: \w+$/)
   })

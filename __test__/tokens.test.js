@@ -67,7 +67,7 @@ describe('cache and single flight', () => {
   test('token endpoint errors: wrong appid 40013, wrong secret 40125, never showing the secret', async (t) => {
     const emu = await startEmulator()
     t.after(() => emu.close())
-    const wrongSecret = 'a-wrong-secret-0123456789abcdef'
+    const wrongSecret = 'wxemuSK-a-wrong-secret-0123456789abcdef'
     for (const [appid, secret, code] of [
       ['wx0000000000000000', emu.secret, 40013],
       [emu.appid, wrongSecret, 40125],

@@ -196,6 +196,11 @@ export interface Emulator {
 export function startEmulator(options?: EmulatorOptions): Promise<Emulator>;
 
 /** Every WeChat error the emulator sends, by name. */
+/** Every token the emulator issues starts with this, so test output can be scanned for leaks. */
+export declare const TOKEN_MARK: 'wxemuAT_';
+/** Every default secret the emulator makes starts with this. */
+export declare const SECRET_MARK: 'wxemuSK';
+
 export declare const ERRORS: {
   readonly SYSTEM_ERROR: { readonly errcode: -1; readonly errmsg: 'system error' };
   readonly INVALID_CREDENTIAL: { readonly errcode: 40001; readonly errmsg: 'invalid credential, access_token is invalid or not latest' };

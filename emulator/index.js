@@ -21,6 +21,11 @@
 
 const http = require('node:http');
 const crypto = require('node:crypto');
+
+// Every token and default secret the emulator makes starts with one of these, so that a test run's
+// whole output can be scanned for leaks (scripts/scan-secrets.js) without knowing the values.
+const TOKEN_MARK = 'wxemuAT_';
+const SECRET_MARK = 'wxemuSK';
 const { performance } = require('node:perf_hooks');
 
 // ---------------------------------------------------------------------------
@@ -164,7 +169,7 @@ class TokenStore {
       const previousExpiry = this.#expiries.get(this.#latest);
       this.#expiries.set(this.#latest, Math.min(previousExpiry, now + TOKEN_GRACE_MS));
     }
-    const token = crypto.randomBytes(48).toString('base64url');
+    const token = TOKEN_MARK + crypto.randomBytes(45).toString('base64url');
     this.#expiries.set(token, now + this.#ttlMs);
     this.#latest = token;
     return { token, expiresInMs: this.#ttlMs };
@@ -972,7 +977,7 @@ function normalizeOptions(options) {
     port = 0,
     host = '127.0.0.1',
     appid = `wx${crypto.randomBytes(8).toString('hex')}`,
-    secret = crypto.randomBytes(16).toString('hex'),
+    secret = SECRET_MARK + crypto.randomBytes(13).toString('hex'),
     tokenTtl = 7200,
     openids,
     messageLimit = 5,
@@ -1075,4 +1080,4 @@ function deepFreeze(object) {
   return Object.freeze(object);
 }
 
-module.exports = { startEmulator, ERRORS };
+module.exports = { startEmulator, ERRORS, TOKEN_MARK, SECRET_MARK };
