@@ -43,6 +43,19 @@ impl ApiError {
     Self::new(code::INTERNAL, detail)
   }
 
+  pub fn from_panic(panic: Box<dyn std::any::Any + Send>) -> Self {
+    let text = if let Some(s) = panic.downcast_ref::<&str>() {
+      s.to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+      s.clone()
+    } else {
+      "panic".to_string()
+    };
+    Self::internal(format!(
+      "internal error (a bug in wx-openapi-native, please report it): {text}"
+    ))
+  }
+
   /// Whether WeChat said the access token is invalid, expired or not the latest.
   pub fn is_token_rejected(&self) -> bool {
     matches!(self.code, 40001 | 40014 | 42001)

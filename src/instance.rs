@@ -1,5 +1,6 @@
 //! One configured instance: its transport and its token cache, and the run of one call.
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -24,35 +25,33 @@ impl Instance {
     Ok(Self { transport, tokens })
   }
 
-  /// Runs a call to its outcome. A panic inside becomes an error like any other: it must never
-  /// unwind into the runtime and leave the JS promise unsettled.
+  /// Runs a call to its outcome.
   pub async fn run(
     self: Arc<Self>,
     call: &'static ApiCall,
     request: HttpRequest,
     convert_case: bool,
   ) -> ApiResult<Reply> {
-    let outcome = AssertUnwindSafe(call.run(&self.tokens, &self.transport, &request, convert_case))
-      .catch_unwind()
-      .await
-      .unwrap_or_else(|panic| {
-        Err(ApiError::internal(format!(
-          "internal error (a bug in wx-openapi-native): {}",
-          panic_text(&panic)
-        )))
-      });
+    let outcome = call
+      .run(&self.tokens, &self.transport, &request, convert_case)
+      .await;
     outcome.map_err(|e| e.redact(&[self.tokens.secret().unwrap_or_default()]))
   }
 }
 
-fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
-  if let Some(s) = panic.downcast_ref::<&str>() {
-    s.to_string()
-  } else if let Some(s) = panic.downcast_ref::<String>() {
-    s.clone()
-  } else {
-    "panic".to_string()
-  }
+/// A panic in `work` becomes an error like any other: it must never unwind into the runtime and
+/// leave the JS promise unsettled.
+pub async fn guard<T>(work: impl Future<Output = ApiResult<T>>) -> ApiResult<T> {
+  AssertUnwindSafe(work)
+    .catch_unwind()
+    .await
+    .unwrap_or_else(|panic| Err(ApiError::from_panic(panic)))
+}
+
+/// The same for work on the JS thread: a panic there must reject the call, not throw or abort.
+pub fn guard_sync<T>(work: impl FnOnce() -> ApiResult<T>) -> ApiResult<T> {
+  std::panic::catch_unwind(AssertUnwindSafe(work))
+    .unwrap_or_else(|panic| Err(ApiError::from_panic(panic)))
 }
 
 /// The resolved value: the reply's own fields, then `errMsg` and `errCode: 0`, as wx-server-sdk.

@@ -19,7 +19,8 @@ use napi_derive::napi;
 
 use crate::config::{Config, ProcessEnv, RawOptions};
 use crate::error::{ApiError, ApiResult};
-use crate::instance::{resolved_value, Instance, ResolvedValue};
+use crate::instance::{guard, guard_sync, resolved_value, Instance, ResolvedValue};
+use crate::openapi::Reply;
 
 /// An independent instance: its own options, HTTP connection pool and token cache.
 #[napi]
@@ -57,26 +58,57 @@ impl Client {
       || format!("{}.{name}", openapi::NAMESPACE),
       |c| c.api_name(),
     );
-    let prepared: ApiResult<_> = match call {
+    let prepared = guard_sync(|| match call {
       None => Err(ApiError::invalid(format!(
         "{name} is not a customerServiceMessage call"
       ))),
       Some(call) => params::read_params(env, params, convert_case)
         .and_then(|params| call.prepare(params, convert_case))
         .map(|request| (call, request)),
-    };
+    });
     let instance = Arc::clone(&self.instance);
-    let outcome = async move {
-      Ok(match prepared {
-        Ok((call, request)) => instance.run(call, request, convert_case).await,
-        Err(e) => Err(e),
-      })
-    };
-    env.spawn_future_with_callback(outcome, move |env, outcome| match outcome {
-      Ok(reply) => Ok(resolved_value(reply, &api)),
-      Err(e) => Err(e.into_js(env, &api)),
+    settle(env, api, async move {
+      let (call, request) = prepared?;
+      instance.run(call, request, convert_case).await
     })
   }
+}
+
+/// Spawns `outcome` on the runtime and settles the returned promise with it: the resolved value,
+/// or the JS error built from our one error type.
+fn settle<'env>(
+  env: &'env Env,
+  api: String,
+  outcome: impl std::future::Future<Output = ApiResult<Reply>> + Send + 'static,
+) -> Result<PromiseRaw<'env, ResolvedValue>> {
+  let outcome = async move { Ok(guard(outcome).await) };
+  env.spawn_future_with_callback(outcome, move |env, outcome| match outcome {
+    Ok(reply) => Ok(resolved_value(reply, &api)),
+    Err(e) => Err(e.into_js(env, &api)),
+  })
+}
+
+/// Panics on purpose, on the JS thread (`"sync"`) or in the runtime (`"async"`), so that the tests
+/// can check that a panic becomes a rejection with an errCode and never an abort.
+#[doc(hidden)]
+#[napi(js_name = "__panicForTests", ts_return_type = "Promise<any>")]
+pub fn panic_for_tests<'env>(
+  env: &'env Env,
+  place: String,
+) -> Result<PromiseRaw<'env, ResolvedValue>> {
+  let api = format!("{}.send", openapi::NAMESPACE);
+  let sync = place == "sync";
+  let prepared = guard_sync(|| {
+    if sync {
+      panic!("deliberate panic on the JS thread")
+    } else {
+      Ok(())
+    }
+  });
+  settle(env, api, async move {
+    prepared?;
+    panic!("deliberate panic in the runtime")
+  })
 }
 
 /// The pure parts, for the fuzz targets in `fuzz/`; not a public API.
