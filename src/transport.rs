@@ -108,6 +108,8 @@ impl Transport {
       .redirect(reqwest::redirect::Policy::none())
       .connect_timeout(config.timeout)
       .pool_idle_timeout(Duration::from_secs(50))
+      // More idle sockets than requests allowed in flight would never be used.
+      .pool_max_idle_per_host(config.max_concurrency)
       .tcp_nodelay(true)
       .build()
       .map_err(|e| {
