@@ -21,13 +21,12 @@ export declare class Client {
    * params reject it, without anything being sent.
    */
   call(name: string, params: unknown, convertCase: boolean): Promise<any>
+  /**
+   * Panics on purpose, on the JS thread (`"sync"`) or in the runtime (`"async"`), so that the
+   * tests can check that a panic becomes a rejection with an errCode and never an abort.
+   */
+  __panicForTests(place: string): Promise<any>
 }
-
-/**
- * Panics on purpose, on the JS thread (`"sync"`) or in the runtime (`"async"`), so that the tests
- * can check that a panic becomes a rejection with an errCode and never an abort.
- */
-export declare function __panicForTests(place: string): Promise<any>
 
 /** The names of the `customerServiceMessage` calls, from the call table. */
 export declare function callNames(): Array<string>

@@ -159,9 +159,10 @@ test('a DNS failure → -601003 (in a network namespace of its own, so no query 
 })
 
 test('a panic in Rust becomes a rejection with an errCode, on the JS thread and in the runtime', async () => {
-  const binding = require('../binding.js')
+  const { Client } = require('../binding.js')
+  const client = new Client({ accessToken: TOKEN })
   for (const place of ['sync', 'async']) {
-    const error = await rejection(binding.__panicForTests(place), { errCode: -601002 })
+    const error = await rejection(client.__panicForTests(place), { errCode: -601002 })
     assert.match(error.errMsg, /internal error .*deliberate panic/)
   }
   // And the addon still works afterwards.

@@ -79,20 +79,26 @@ impl ApiError {
 
   /// Builds the JS rejection: an `Error` with `errCode` and `errMsg`, whose message holds both.
   /// This is the only place the crate's error meets JS.
-  pub fn into_js(self, env: &Env, api: &str) -> Error {
+  pub fn to_js_error<'env>(&self, env: &'env Env, api: &str) -> Result<Object<'env>> {
     let err_msg = self.err_msg(api);
     let message = format!("errCode: {} | errMsg: {err_msg}", self.code);
-    let build = || -> Result<Unknown<'_>> {
-      let mut js_error = env.create_error(Error::from_reason(message.clone()))?;
-      // napi names its status in `code`; our callers switch on errCode, as with wx-server-sdk.
-      js_error.delete_named_property("code")?;
-      js_error.set("errCode", self.code as f64)?;
-      js_error.set("errMsg", err_msg.as_str())?;
-      Ok(js_error.to_unknown())
-    };
-    match build() {
-      Ok(js_error) => Error::from(js_error),
-      Err(_) => Error::from_reason(message),
+    let mut js_error = env.create_error(Error::from_reason(message))?;
+    // napi names its status in `code`; our callers switch on errCode, as with wx-server-sdk.
+    js_error.delete_named_property("code")?;
+    js_error.set("errCode", self.code as f64)?;
+    js_error.set("errMsg", err_msg.as_str())?;
+    Ok(js_error)
+  }
+
+  /// The same, as a napi error to return from a function (which throws it).
+  pub fn into_js(self, env: &Env, api: &str) -> Error {
+    match self.to_js_error(env, api) {
+      Ok(js_error) => Error::from(js_error.to_unknown()),
+      Err(_) => Error::from_reason(format!(
+        "errCode: {} | errMsg: {}",
+        self.code,
+        self.err_msg(api)
+      )),
     }
   }
 }

@@ -8,6 +8,7 @@ mod error;
 mod instance;
 mod openapi;
 mod params;
+mod settle;
 mod token;
 mod transport;
 mod wechat;
@@ -18,14 +19,15 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::config::{Config, ProcessEnv, RawOptions};
-use crate::error::{ApiError, ApiResult};
-use crate::instance::{guard, guard_sync, resolved_value, Instance, ResolvedValue};
-use crate::openapi::Reply;
+use crate::error::ApiError;
+use crate::instance::{guard_sync, Instance, ResolvedValue};
+use crate::settle::Settler;
 
 /// An independent instance: its own options, HTTP connection pool and token cache.
 #[napi]
 pub struct Client {
   instance: Arc<Instance>,
+  settler: Settler,
 }
 
 #[napi]
@@ -37,10 +39,13 @@ impl Client {
     RawOptions::from_js(options)
       .and_then(|raw| Config::resolve(raw, &ProcessEnv))
       .and_then(Instance::new)
-      .map(|instance| Self {
-        instance: Arc::new(instance),
-      })
       .map_err(|e| e.into_js(&env, "init"))
+      .and_then(|instance| {
+        Ok(Self {
+          instance: Arc::new(instance),
+          settler: Settler::new(&env)?,
+        })
+      })
   }
 
   /// Runs the call `name` of the call table with `params`. Always returns a promise: invalid
@@ -52,7 +57,7 @@ impl Client {
     name: String,
     params: Unknown<'env>,
     convert_case: bool,
-  ) -> Result<PromiseRaw<'env, ResolvedValue>> {
+  ) -> Result<Unknown<'env>> {
     let call = openapi::find(&name);
     let api = call.map_or_else(
       || format!("{}.{name}", openapi::NAMESPACE),
@@ -67,48 +72,32 @@ impl Client {
         .map(|request| (call, request)),
     });
     let instance = Arc::clone(&self.instance);
-    settle(env, api, async move {
+    self.settler.run(env, api, async move {
       let (call, request) = prepared?;
       instance.run(call, request, convert_case).await
     })
   }
-}
 
-/// Spawns `outcome` on the runtime and settles the returned promise with it: the resolved value,
-/// or the JS error built from our one error type.
-fn settle<'env>(
-  env: &'env Env,
-  api: String,
-  outcome: impl std::future::Future<Output = ApiResult<Reply>> + Send + 'static,
-) -> Result<PromiseRaw<'env, ResolvedValue>> {
-  let outcome = async move { Ok(guard(outcome).await) };
-  env.spawn_future_with_callback(outcome, move |env, outcome| match outcome {
-    Ok(reply) => Ok(resolved_value(reply, &api)),
-    Err(e) => Err(e.into_js(env, &api)),
-  })
-}
-
-/// Panics on purpose, on the JS thread (`"sync"`) or in the runtime (`"async"`), so that the tests
-/// can check that a panic becomes a rejection with an errCode and never an abort.
-#[doc(hidden)]
-#[napi(js_name = "__panicForTests", ts_return_type = "Promise<any>")]
-pub fn panic_for_tests<'env>(
-  env: &'env Env,
-  place: String,
-) -> Result<PromiseRaw<'env, ResolvedValue>> {
-  let api = format!("{}.send", openapi::NAMESPACE);
-  let sync = place == "sync";
-  let prepared = guard_sync(|| {
-    if sync {
-      panic!("deliberate panic on the JS thread")
-    } else {
-      Ok(())
-    }
-  });
-  settle(env, api, async move {
-    prepared?;
-    panic!("deliberate panic in the runtime")
-  })
+  /// Panics on purpose, on the JS thread (`"sync"`) or in the runtime (`"async"`), so that the
+  /// tests can check that a panic becomes a rejection with an errCode and never an abort.
+  #[doc(hidden)]
+  #[napi(js_name = "__panicForTests", ts_return_type = "Promise<any>")]
+  pub fn panic_for_tests<'env>(&self, env: &'env Env, place: String) -> Result<Unknown<'env>> {
+    let sync = place == "sync";
+    let prepared = guard_sync(|| {
+      if sync {
+        panic!("deliberate panic on the JS thread")
+      } else {
+        Ok(())
+      }
+    });
+    self
+      .settler
+      .run(env, format!("{}.send", openapi::NAMESPACE), async move {
+        prepared?;
+        panic!("deliberate panic in the runtime")
+      })
+  }
 }
 
 /// The pure parts, for the fuzz targets in `fuzz/`; not a public API.
