@@ -152,3 +152,20 @@ impl ToNapiValue for ResolvedValue {
     }
   }
 }
+
+/// The runtime the calls run on. One worker thread: the work per call is small and mostly
+/// waiting on I/O, and every extra worker adds wake-ups and cross-thread hand-offs per call.
+#[napi_derive::module_init]
+fn init_runtime() {
+  let workers = std::env::var("WX_OPENAPI_NATIVE_THREADS")
+    .ok()
+    .and_then(|v| v.parse().ok())
+    .unwrap_or(1usize);
+  if let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
+    .worker_threads(workers.max(1))
+    .enable_all()
+    .build()
+  {
+    napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
+  }
+}
