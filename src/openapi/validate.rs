@@ -26,8 +26,9 @@ pub fn send(params: &mut Params, naming: &Naming) -> ApiResult<()> {
   let msgtype = required_string(json, "msgtype", "", naming)?;
   let Some((_, fields)) = MESSAGE_TYPES.iter().find(|(name, _)| *name == msgtype) else {
     return Err(ApiError::invalid(format!(
-      "msgtype must be one of {}, got {msgtype:?}",
-      quoted(MESSAGE_TYPES.iter().map(|(name, _)| *name))
+      "msgtype must be one of {}, got {}",
+      quoted(MESSAGE_TYPES.iter().map(|(name, _)| *name)),
+      shown(msgtype)
     )));
   };
   let when = format!(" when msgtype is {msgtype:?}");
@@ -48,8 +49,9 @@ pub fn set_typing(params: &mut Params, naming: &Naming) -> ApiResult<()> {
   let command = required_string(&params.json, "command", "", naming)?;
   if !TYPING_COMMANDS.contains(&command) {
     return Err(ApiError::invalid(format!(
-      "command must be {}, got {command:?}",
-      quoted(TYPING_COMMANDS.iter().copied()).replace(", ", " or ")
+      "command must be {}, got {}",
+      quoted(TYPING_COMMANDS.iter().copied()).replace(", ", " or "),
+      shown(command)
     )));
   }
   Ok(())
@@ -63,7 +65,8 @@ pub fn upload_temp_media(params: &mut Params, naming: &Naming) -> ApiResult<()> 
   let kind = required_string(&params.json, "type", "", naming)?;
   if !UPLOAD_TYPES.contains(&kind) {
     return Err(ApiError::invalid(format!(
-      "type must be \"image\", got {kind:?}"
+      "type must be \"image\", got {}",
+      shown(kind)
     )));
   }
   let media = match params.json.get("media") {
@@ -87,8 +90,9 @@ pub fn upload_temp_media(params: &mut Params, naming: &Naming) -> ApiResult<()> 
   })?;
   if !content_type.starts_with("image/") || content_type.len() <= "image/".len() {
     return Err(ApiError::invalid(format!(
-      "{} must be an image type such as \"image/png\", got {content_type:?}",
-      naming.field("media.content_type")
+      "{} must be an image type such as \"image/png\", got {}",
+      naming.field("media.content_type"),
+      shown(content_type)
     )));
   }
   if let Some(file_name) = media.get("file_name").or_else(|| media.get("fileName")) {
@@ -211,6 +215,18 @@ fn json_type(value: &Value) -> &'static str {
   }
 }
 
+/// A user's value quoted in an error: at most 64 characters of it, so that a huge string cannot make
+/// a huge error.
+fn shown(value: &str) -> String {
+  const MAX: usize = 64;
+  if value.chars().count() <= MAX {
+    format!("{value:?}")
+  } else {
+    let head: String = value.chars().take(MAX).collect();
+    format!("{head:?}… ({} characters)", value.chars().count())
+  }
+}
+
 fn quoted<'a>(names: impl Iterator<Item = &'a str>) -> String {
   names
     .map(|n| format!("{n:?}"))
@@ -296,6 +312,14 @@ mod tests {
       send_error(json!({"touser":"o","msgtype":"link","link":"x"}), &CAMEL),
       "link must be an object"
     );
+  }
+
+  #[test]
+  fn quoted_values_are_cut() {
+    let long = "x".repeat(10_000);
+    let e = send(&mut params(json!({"touser":"o","msgtype": long})), &CAMEL).unwrap_err();
+    assert!(e.detail.len() < 300, "{}", e.detail.len());
+    assert!(e.detail.ends_with("… (10000 characters)"), "{}", e.detail);
   }
 
   #[test]
