@@ -2,7 +2,7 @@
 // The JS face of wx-openapi-native: wx-server-sdk's shape (`cloud.init`, a callable
 // `cloud.openapi` namespace) over the native `Client`. Everything else happens in Rust.
 
-const { Client, callNames } = require('./binding.js')
+const { Client, callNames } = require('./native.js')
 const { version } = require('./package.json')
 
 // wx-server-sdk exports this symbol for `init({ env })`; it means nothing outside WeChat's cloud.
