@@ -23,6 +23,20 @@ pub struct ApiError {
 
 pub type ApiResult<T> = std::result::Result<T, ApiError>;
 
+/// A user's text (a key path, a value) as an error shows it: at most 64 characters, so that a huge
+/// input cannot make a huge error.
+pub fn clip(text: &str) -> std::borrow::Cow<'_, str> {
+  const MAX: usize = 64;
+  match text.char_indices().nth(MAX) {
+    None => std::borrow::Cow::Borrowed(text),
+    Some((end, _)) => std::borrow::Cow::Owned(format!(
+      "{}… ({} characters)",
+      &text[..end],
+      text.chars().count()
+    )),
+  }
+}
+
 impl ApiError {
   pub fn new(code: i64, detail: impl Into<String>) -> Self {
     Self {
@@ -118,6 +132,13 @@ mod tests {
     let e =
       ApiError::new(-601001, "body: tok123456 and tok123456 again").redact(&["tok123456", ""]);
     assert_eq!(e.detail, "body: [redacted] and [redacted] again");
+  }
+
+  #[test]
+  fn clip_cuts_at_64_characters() {
+    assert_eq!(clip("short"), "short");
+    let long = "é".repeat(100);
+    assert_eq!(clip(&long), format!("{}… (100 characters)", "é".repeat(64)));
   }
 
   #[test]

@@ -9,7 +9,7 @@ use napi::{JsValue, ValueType};
 use serde_json::{Map, Number, Value};
 
 use crate::case::camel_to_snake;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{clip, ApiError, ApiResult};
 
 /// Deeper than any WeChat body; a cyclic object reaches it quickly.
 const MAX_DEPTH: usize = 32;
@@ -169,11 +169,11 @@ impl Reader<'_> {
   }
 }
 
-fn name(path: &str) -> &str {
+fn name(path: &str) -> std::borrow::Cow<'_, str> {
   if path.is_empty() {
-    "params"
+    "params".into()
   } else {
-    path
+    clip(path)
   }
 }
 

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Map, Value};
 
 use crate::case::map_to_camel;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{clip, ApiError, ApiResult};
 use crate::params::Params;
 use crate::token::Tokens;
 use crate::transport::{
@@ -138,7 +138,7 @@ impl ApiCall {
     if let Some((path, _)) = unexpected {
       return Err(ApiError::invalid(format!(
         "{} is binary data, which {} does not take",
-        naming.field(path),
+        clip(&naming.field(path)),
         self.name
       )));
     }

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::Naming;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{clip, ApiError, ApiResult};
 use crate::params::Params;
 use crate::transport::Body;
 
@@ -215,15 +215,14 @@ fn json_type(value: &Value) -> &'static str {
   }
 }
 
-/// A user's value quoted in an error: at most 64 characters of it, so that a huge string cannot make
-/// a huge error.
+/// A user's value quoted in an error, clipped.
 fn shown(value: &str) -> String {
-  const MAX: usize = 64;
-  if value.chars().count() <= MAX {
-    format!("{value:?}")
-  } else {
-    let head: String = value.chars().take(MAX).collect();
-    format!("{head:?}… ({} characters)", value.chars().count())
+  match clip(value) {
+    std::borrow::Cow::Borrowed(v) => format!("{v:?}"),
+    std::borrow::Cow::Owned(_) => {
+      let head: String = value.chars().take(64).collect();
+      format!("{head:?}… ({} characters)", value.chars().count())
+    }
   }
 }
 
