@@ -31,27 +31,27 @@ function assertNoCrash(result) {
   assert.doesNotMatch(result.stderr, /panicked|Abort|Segmentation|FATAL|napi_fatal/i)
 }
 
-test('the process exits by itself once its calls have settled', { timeout: 60_000 }, async (t) => {
-  const emu = await startEmulator()
-  t.after(() => emu.close())
-  const result = await run(t, [fixture('send-and-exit.js'), 'settle', emu.url, emu.appid, emu.secret])
-  assertNoCrash(result)
-  assert.equal(result.code, 0, result.stderr)
-  assert.match(result.stdout, /settled 0,0,0/)
-})
-
-test('the process exits by itself with a getAccessToken provider too', { timeout: 60_000 }, async (t) => {
-  const emu = await startEmulator()
-  t.after(() => emu.close())
-  const token = await fetch(`${emu.url}/cgi-bin/stable_token`, {
+async function stableToken(emu) {
+  const reply = await fetch(`${emu.url}/cgi-bin/stable_token`, {
     method: 'POST',
     body: JSON.stringify({ grant_type: 'client_credential', appid: emu.appid, secret: emu.secret }),
   }).then((r) => r.json())
-  const result = await run(t, [fixture('send-and-exit.js'), 'settle', emu.url, '', '', token.access_token])
-  assertNoCrash(result)
-  assert.equal(result.code, 0, result.stderr)
-  assert.match(result.stdout, /settled 0,0,0/)
-})
+  return reply.access_token
+}
+
+for (const [source, credentials] of [
+  ['appid and secret', async (emu) => [emu.appid, emu.secret]],
+  ['a getAccessToken provider', async (emu) => ['', '', await stableToken(emu)]],
+]) {
+  test(`the process exits by itself once its calls have settled (${source})`, { timeout: 60_000 }, async (t) => {
+    const emu = await startEmulator()
+    t.after(() => emu.close())
+    const result = await run(t, [fixture('send-and-exit.js'), 'settle', emu.url, ...(await credentials(emu))])
+    assertNoCrash(result)
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, /settled 0,0,0/)
+  })
+}
 
 test('process.exit() with a call in flight exits cleanly', { timeout: 60_000 }, async (t) => {
   const emu = await startEmulator()
