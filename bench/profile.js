@@ -95,8 +95,9 @@ function breakdown(data, result) {
     ['  reading params (params::read_params / Reader)', /wx_openapi_native::params::/],
     ['  validating and building the request (openapi prepare)', /wx_openapi_native::openapi::.*prepare|ApiCall>::prepare/],
     ['  spawning on the runtime', /tokio::runtime::.*spawn|bindgen_prelude::spawn|spawn</],
-    ['settling (threadsafe-function callback)', /threadsafe_function::call_js_cb|settle::/],
+    ['settling (threadsafe-function callback)', /threadsafe_function::call_js_cb/],
     ['  the resolved value to JS (ToNapiValue)', /ToNapiValue for .*(ResolvedValue|instance)|map_to_napi_value/],
+    ['  calling the channel\'s JS function', /^napi_call_function$/],
   ]
   const js = samples.filter((x) => threadOf(x) === 'JS thread')
   out.push('', '## JS thread: inclusive share of the addon\'s steps (share of all samples; µs per message)', '')
@@ -129,8 +130,8 @@ async function main() {
     // WX_BENCH_STRACE=1 counts system calls per message instead (strace -c; slows the run).
     const strace = Boolean(process.env.WX_BENCH_STRACE)
     const child = strace
-      ? spawn('strace', ['-f', '-c', '-o', data, '--', ...cmd], { env, stdio: ['pipe', 'pipe', 'inherit'] })
-      : spawn('perf', ['record', '-e', 'cpu-clock', ...graph, '-o', data, '--', ...cmd], { env, stdio: ['pipe', 'pipe', 'inherit'] })
+      ? spawn('strace', ['-f', '-c', '-o', data, '--', ...cmd], { env, cwd: os.tmpdir(), stdio: ['pipe', 'pipe', 'inherit'] })
+      : spawn('perf', ['record', '-e', 'cpu-clock', ...graph, '-o', data, '--', ...cmd], { env, cwd: os.tmpdir(), stdio: ['pipe', 'pipe', 'inherit'] })
     let result = null
     let ready = null
     readline.createInterface({ input: child.stdout }).on('line', (line) => {
