@@ -113,6 +113,27 @@ test('an endless reply is cut at the cap → -601001, and the process stays well
   assert.ok(written < 64 * 1024 * 1024, 'the client stopped reading long before the server would have stopped')
 })
 
+test('never more sockets than maxConcurrency, however the pool races connections coming back', async (t) => {
+  // The token fetch's connection is still on its way back to the pool when the waiting sends
+  // start: a pool without a socket cap opens maxConcurrency new ones beside it.
+  const server = await startServer((req, res) =>
+    req.url.startsWith('/cgi-bin/stable_token')
+      ? json(res, 200, { access_token: TOKEN, expires_in: 7200 })
+      : json(res, 200, { errcode: 0, errmsg: 'ok' }),
+  )
+  t.after(() => server.close())
+  const csm = native.createNewInstance({ appid: 'wxsockets', secret: 'wxemuSK-sockets', apiBaseUrl: server.url, maxConcurrency: 4 })
+    .openapi.customerServiceMessage
+  for (let round = 0; round < 5; round++) {
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => csm.send(message(`r${round}m${i}`))))
+    assert.ok(results.every((r) => r.errCode === 0))
+  }
+  assert.equal(sendsTo(server), 500)
+  // The server keeps connections alive, so every connection the client opened is counted here.
+  assert.ok(server.connections.opened <= 4, `${server.connections.opened} connections were opened`)
+  assert.ok(server.connections.peak <= 4, `${server.connections.peak} sockets were open at once`)
+})
+
 test('an invalid TLS certificate → -601003 naming certificate verification; nothing is accepted', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-tls-'))
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }))

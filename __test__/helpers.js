@@ -15,10 +15,14 @@ async function refusedPort() {
   return port
 }
 
-/** A plain loopback HTTP server; `handler(req, res, body)` answers. Records every request. */
+/**
+ * A plain loopback HTTP server; `handler(req, res, body)` answers. Records every request, and
+ * counts the connections it accepted (`connections.opened`) and the most open at once (`.peak`).
+ */
 async function startServer(handler) {
   const requests = []
   const sockets = new Set()
+  const connections = { opened: 0, peak: 0 }
   const server = http.createServer((req, res) => {
     const chunks = []
     req.on('data', (c) => chunks.push(c))
@@ -30,6 +34,8 @@ async function startServer(handler) {
   })
   server.on('connection', (socket) => {
     sockets.add(socket)
+    connections.opened++
+    connections.peak = Math.max(connections.peak, sockets.size)
     socket.on('close', () => sockets.delete(socket))
   })
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -37,6 +43,7 @@ async function startServer(handler) {
     url: `http://127.0.0.1:${server.address().port}`,
     requests,
     sockets,
+    connections,
     close() {
       for (const socket of sockets) socket.destroy()
       return new Promise((resolve) => server.close(resolve))

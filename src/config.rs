@@ -180,9 +180,10 @@ fn credentials(
 }
 
 fn check_base_url(url: &str) -> ApiResult<String> {
-  let parsed = reqwest::Url::parse(url)
+  let parsed = url
+    .parse::<http::Uri>()
     .map_err(|e| ApiError::invalid(format!("apiBaseUrl {url:?} is not a URL: {e}")))?;
-  if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+  if !matches!(parsed.scheme_str(), Some("http" | "https")) || parsed.host().is_none() {
     return Err(ApiError::invalid(format!(
       "apiBaseUrl {url:?} must be an http or https URL"
     )));

@@ -4,6 +4,7 @@
 
 mod case;
 mod config;
+mod connector;
 mod error;
 mod instance;
 mod openapi;

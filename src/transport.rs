@@ -2,19 +2,26 @@
 //! and the retry rules of CONTRACT.md section 5.
 
 use std::error::Error as StdError;
-use std::sync::Once;
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode, Url};
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE, PROXY_AUTHORIZATION, USER_AGENT};
+use http::{HeaderValue, Method, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
+use crate::connector::{ConnectTimeout, Connector};
 use crate::error::{code, ApiError, ApiResult};
 
 /// A reply bigger than this is not WeChat's JSON; binary media replies get their own, larger cap.
 pub const MAX_JSON_REPLY: usize = 1 << 20;
 pub const MAX_MEDIA_REPLY: usize = 16 << 20;
 const BACKOFF_BASE: Duration = Duration::from_millis(100);
+const USER_AGENT_VALUE: &str = concat!("wx-openapi-native/", env!("CARGO_PKG_VERSION"));
 
 /// Whether a request may be sent again after it may have reached WeChat.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +41,53 @@ pub enum Body {
     content_type: String,
     bytes: Vec<u8>,
   },
+}
+
+impl Body {
+  /// The content type and the bytes on the wire, made once per call and shared by its attempts.
+  fn encode(&self) -> ApiResult<(Option<HeaderValue>, Bytes)> {
+    Ok(match self {
+      Body::Empty => (None, Bytes::new()),
+      Body::Json(bytes) => (
+        Some(HeaderValue::from_static("application/json; charset=utf-8")),
+        Bytes::copy_from_slice(bytes),
+      ),
+      Body::File {
+        field,
+        file_name,
+        content_type,
+        bytes,
+      } => {
+        if HeaderValue::from_str(content_type).is_err() {
+          return Err(ApiError::invalid(format!(
+            "media.contentType {:?} is not a MIME type",
+            crate::error::clip(content_type)
+          )));
+        }
+        let boundary = format!("{:016x}{:016x}", random_u64(), random_u64());
+        // Quotes and line breaks in the file name are percent-escaped, as browsers do (WHATWG).
+        let file_name = file_name
+          .replace('"', "%22")
+          .replace('\r', "%0D")
+          .replace('\n', "%0A");
+        let mut body = Vec::with_capacity(bytes.len() + 256);
+        body.extend_from_slice(
+          format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; \
+             filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+          )
+          .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let header = format!("multipart/form-data; boundary={boundary}");
+        (
+          Some(HeaderValue::from_str(&header).expect("hex boundary is a valid header")),
+          Bytes::from(body),
+        )
+      }
+    })
+  }
 }
 
 pub struct HttpRequest {
@@ -92,38 +146,51 @@ impl From<ApiError> for Failure {
 }
 
 pub struct Transport {
-  http: reqwest::Client,
+  http: Client<Connector, Full<Bytes>>,
   base_url: String,
+  /// Set when plain-HTTP requests go through a proxy that wants credentials.
+  proxy_authorization: Option<HeaderValue>,
   timeout: Duration,
   retries: u32,
+  /// Requests in flight.
   limiter: Semaphore,
+  /// Sockets open (held by the connector's sockets): closed with the transport.
+  sockets: Arc<Semaphore>,
+}
+
+impl Drop for Transport {
+  fn drop(&mut self) {
+    // A connect the pool left running in the background may be waiting for a socket permit.
+    self.sockets.close();
+  }
 }
 
 impl Transport {
   pub fn new(config: &Config) -> ApiResult<Self> {
     install_crypto_provider();
-    let http = reqwest::Client::builder()
-      .user_agent(concat!("wx-openapi-native/", env!("CARGO_PKG_VERSION")))
-      // A redirect would carry access_token in its query to wherever it points.
-      .redirect(reqwest::redirect::Policy::none())
-      .connect_timeout(config.timeout)
+    let connector = Connector::new(config.max_concurrency, config.timeout)
+      .map_err(|e| ApiError::internal(format!("the HTTP client could not be built: {e}")))?;
+    let base: Uri = config
+      .api_base_url
+      .parse()
+      .map_err(|e| ApiError::invalid(format!("apiBaseUrl gives no valid URL: {e}")))?;
+    let proxy_authorization = connector.proxy_authorization(&base);
+    let sockets = connector.sockets();
+    let http = Client::builder(TokioExecutor::new())
+      .pool_timer(TokioTimer::new())
+      .timer(TokioTimer::new())
       .pool_idle_timeout(Duration::from_secs(50))
       // More idle sockets than requests allowed in flight would never be used.
       .pool_max_idle_per_host(config.max_concurrency)
-      .tcp_nodelay(true)
-      .build()
-      .map_err(|e| {
-        ApiError::internal(format!(
-          "the HTTP client could not be built: {}",
-          describe(&e)
-        ))
-      })?;
+      .build(connector);
     Ok(Self {
       http,
       base_url: config.api_base_url.clone(),
+      proxy_authorization,
       timeout: config.timeout,
       retries: config.retries,
       limiter: Semaphore::new(config.max_concurrency),
+      sockets,
     })
   }
 
@@ -135,9 +202,14 @@ impl Transport {
     token: Option<&str>,
     interpret: impl Fn(HttpReply) -> ApiResult<T>,
   ) -> ApiResult<T> {
+    let uri = self.uri(request, token)?;
+    let (content_type, payload) = request.body.encode()?;
     let mut attempt = 0;
     loop {
-      let failure = match self.attempt(request, token).await {
+      let failure = match self
+        .attempt(request, &uri, content_type.as_ref(), payload.clone())
+        .await
+      {
         Ok(reply) => match interpret(reply) {
           Ok(value) => return Ok(value),
           Err(error) => Failure::from(error),
@@ -155,38 +227,24 @@ impl Transport {
   async fn attempt(
     &self,
     request: &HttpRequest,
-    token: Option<&str>,
+    uri: &Uri,
+    content_type: Option<&HeaderValue>,
+    payload: Bytes,
   ) -> Result<HttpReply, Failure> {
-    let url = self.url(request, token)?;
-    let mut builder = self
-      .http
-      .request(request.method.clone(), url)
-      .timeout(self.timeout);
-    builder = match &request.body {
-      Body::Empty => builder,
-      Body::Json(bytes) => builder
-        .header(
-          reqwest::header::CONTENT_TYPE,
-          "application/json; charset=utf-8",
-        )
-        .body(bytes.clone()),
-      Body::File {
-        field,
-        file_name,
-        content_type,
-        bytes,
-      } => {
-        let part = reqwest::multipart::Part::bytes(bytes.clone())
-          .file_name(file_name.clone())
-          .mime_str(content_type)
-          .map_err(|_| {
-            Failure::Final(ApiError::invalid(format!(
-              "media.contentType {content_type:?} is not a MIME type"
-            )))
-          })?;
-        builder.multipart(reqwest::multipart::Form::new().part(*field, part))
-      }
-    };
+    let mut builder = Request::builder()
+      .method(request.method.clone())
+      .uri(uri.clone())
+      .header(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE))
+      .header(ACCEPT, HeaderValue::from_static("*/*"));
+    if let Some(content_type) = content_type {
+      builder = builder.header(CONTENT_TYPE, content_type.clone());
+    }
+    if let Some(auth) = &self.proxy_authorization {
+      builder = builder.header(PROXY_AUTHORIZATION, auth.clone());
+    }
+    let http_request = builder
+      .body(Full::new(payload))
+      .map_err(|e| Failure::Final(ApiError::internal(format!("request not built: {e}"))))?;
 
     // Only the HTTP exchange holds a slot: waiting for a token or a backoff does not.
     let _slot = self
@@ -194,82 +252,95 @@ impl Transport {
       .acquire()
       .await
       .map_err(|_| Failure::Final(ApiError::internal("the client was closed")))?;
-    let mut response = builder.send().await.map_err(|e| self.classify(&e))?;
-    let status = response.status();
-    let content_type = response
-      .headers()
-      .get(reqwest::header::CONTENT_TYPE)
-      .and_then(|v| v.to_str().ok())
-      .unwrap_or_default()
-      .to_string();
-    if let Some(length) = response.content_length() {
-      if length as usize > request.max_reply {
-        return Err(Failure::Final(too_large(status, request.max_reply)));
-      }
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(&e))? {
-      if body.len() + chunk.len() > request.max_reply {
-        return Err(Failure::Final(too_large(status, request.max_reply)));
-      }
-      body.extend_from_slice(&chunk);
-    }
-    Ok(HttpReply {
-      status,
-      content_type,
-      body,
-    })
-  }
-
-  fn url(&self, request: &HttpRequest, token: Option<&str>) -> Result<Url, Failure> {
-    let mut url = Url::parse(&format!("{}{}", self.base_url, request.path)).map_err(|e| {
-      Failure::Final(ApiError::invalid(format!(
-        "apiBaseUrl gives no valid URL: {e}"
-      )))
-    })?;
-    {
-      let mut query = url.query_pairs_mut();
-      if let Some(token) = token {
-        query.append_pair("access_token", token);
-      }
-      for (name, value) in &request.query {
-        query.append_pair(name, value);
-      }
-    }
-    if url.query() == Some("") {
-      url.set_query(None);
-    }
-    Ok(url)
-  }
-
-  fn classify(&self, error: &reqwest::Error) -> Failure {
-    let detail = describe(error);
-    if error.is_connect() {
-      // Connecting (DNS, TCP, TLS handshake) failed: nothing was written.
-      if error.is_timeout() {
-        return Failure::NotSent(ApiError::new(
-          code::TIMEOUT,
-          format!("connecting timed out after {} ms", self.timeout.as_millis()),
-        ));
-      }
-      return Failure::NotSent(ApiError::new(
-        code::NETWORK,
-        format!("network failure: {detail}"),
-      ));
-    }
-    if error.is_timeout() {
-      return Failure::MaybeSent(ApiError::new(
+    match tokio::time::timeout(self.timeout, self.exchange(http_request, request.max_reply)).await {
+      Ok(outcome) => outcome,
+      Err(_) => Err(Failure::MaybeSent(ApiError::new(
         code::TIMEOUT,
         format!(
           "timed out after {} ms (the timeout option) waiting for the reply",
           self.timeout.as_millis()
         ),
-      ));
+      ))),
     }
-    Failure::MaybeSent(ApiError::new(
-      code::NETWORK,
-      format!("network failure: {detail}"),
-    ))
+  }
+
+  async fn exchange(
+    &self,
+    http_request: Request<Full<Bytes>>,
+    max_reply: usize,
+  ) -> Result<HttpReply, Failure> {
+    let response = self
+      .http
+      .request(http_request)
+      .await
+      .map_err(|e| classify(&e, e.is_connect()))?;
+    let status = response.status();
+    let content_type = response
+      .headers()
+      .get(CONTENT_TYPE)
+      .and_then(|v| v.to_str().ok())
+      .unwrap_or_default()
+      .to_string();
+    let mut body = response.into_body();
+    if let Some(length) = hyper::body::Body::size_hint(&body).exact() {
+      if length as usize > max_reply {
+        return Err(Failure::Final(too_large(status, max_reply)));
+      }
+    }
+    let mut bytes = Vec::new();
+    while let Some(frame) = body.frame().await {
+      let frame = frame.map_err(|e| classify(&e, false))?;
+      if let Ok(chunk) = frame.into_data() {
+        if bytes.len() + chunk.len() > max_reply {
+          return Err(Failure::Final(too_large(status, max_reply)));
+        }
+        bytes.extend_from_slice(&chunk);
+      }
+    }
+    Ok(HttpReply {
+      status,
+      content_type,
+      body: bytes,
+    })
+  }
+
+  fn uri(&self, request: &HttpRequest, token: Option<&str>) -> Result<Uri, ApiError> {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    if let Some(token) = token {
+      query.append_pair("access_token", token);
+    }
+    for (name, value) in &request.query {
+      query.append_pair(name, value);
+    }
+    let query = query.finish();
+    let mut uri = String::with_capacity(self.base_url.len() + request.path.len() + 1 + query.len());
+    uri.push_str(&self.base_url);
+    uri.push_str(request.path);
+    if !query.is_empty() {
+      uri.push('?');
+      uri.push_str(&query);
+    }
+    Uri::try_from(uri).map_err(|e| ApiError::invalid(format!("apiBaseUrl gives no valid URL: {e}")))
+  }
+}
+
+/// `connecting` is true when the request never left: the connection to send it on failed.
+fn classify(error: &(dyn StdError + 'static), connecting: bool) -> Failure {
+  let mut source: Option<&(dyn StdError + 'static)> = Some(error);
+  while let Some(cause) = source {
+    if let Some(timeout) = cause.downcast_ref::<ConnectTimeout>() {
+      return Failure::NotSent(ApiError::new(code::TIMEOUT, timeout.to_string()));
+    }
+    source = cause.source();
+  }
+  let failure = ApiError::new(
+    code::NETWORK,
+    format!("network failure: {}", describe(error)),
+  );
+  if connecting {
+    Failure::NotSent(failure)
+  } else {
+    Failure::MaybeSent(failure)
   }
 }
 
@@ -283,41 +354,18 @@ fn too_large(status: StatusCode, limit: usize) -> ApiError {
   )
 }
 
-/// The error and its causes, without the URL: reqwest puts the URL, and so access_token, in its
-/// own message.
-fn describe(error: &reqwest::Error) -> String {
-  let mut parts = Vec::new();
-  let mut source = error.source();
+/// The error and its causes, each once. (hyper's errors never carry the URL, so never the token.)
+fn describe(error: &(dyn StdError + 'static)) -> String {
+  let mut parts: Vec<String> = Vec::new();
+  let mut source = Some(error);
   while let Some(cause) = source {
     let text = cause.to_string();
-    if parts.last() != Some(&text) {
+    if !parts.iter().any(|p| p.contains(&text)) {
       parts.push(text);
     }
     source = cause.source();
   }
-  if parts.is_empty() {
-    parts.push(error.without_url_ref().to_string());
-  }
   parts.join(": ")
-}
-
-trait WithoutUrlRef {
-  fn without_url_ref(&self) -> String;
-}
-
-impl WithoutUrlRef for reqwest::Error {
-  fn without_url_ref(&self) -> String {
-    let kind = if self.is_connect() {
-      "connect error"
-    } else if self.is_timeout() {
-      "timeout"
-    } else if self.is_body() || self.is_decode() {
-      "error reading the reply"
-    } else {
-      "error sending the request"
-    };
-    kind.to_string()
-  }
 }
 
 /// Exponential backoff with jitter: 100 ms, 200 ms, 400 ms, … each scaled by a random 50–100 %.
@@ -327,6 +375,11 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 fn jitter() -> f64 {
+  (random_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Not for secrets: std's randomly keyed hasher over the clock is enough for jitter and boundaries.
+fn random_u64() -> u64 {
   use std::hash::{BuildHasher, Hasher};
   let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
   hasher.write_u128(
@@ -335,7 +388,7 @@ fn jitter() -> f64 {
       .unwrap_or_default()
       .as_nanos(),
   );
-  (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+  hasher.finish()
 }
 
 fn install_crypto_provider() {

@@ -59,7 +59,7 @@ fn excerpt(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
   use super::*;
-  use reqwest::StatusCode;
+  use http::StatusCode;
 
   fn reply(status: u16, body: &str) -> HttpReply {
     HttpReply {

@@ -4,7 +4,7 @@ mod validate;
 
 use std::sync::Arc;
 
-use reqwest::Method;
+use http::Method;
 use serde_json::{Map, Value};
 
 use crate::case::map_to_camel;

@@ -1,0 +1,274 @@
+//! Opens the sockets the pool uses. Each socket holds one permit of a per-instance semaphore for
+//! its whole life, so an instance never has more than `maxConcurrency` sockets open, however the
+//! pool races new connections against connections coming back (issue 8). Routes through
+//! `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` as the environment says, and speaks TLS with rustls and
+//! the platform's verifier (the system store and `SSL_CERT_FILE`).
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::uri::Scheme;
+use http::Uri;
+use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_rustls::client::TlsStream;
+use tower_service::Service;
+
+pub type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// Connecting (permit wait excluded) took longer than the `timeout` option.
+#[derive(Debug)]
+pub struct ConnectTimeout(pub Duration);
+
+impl fmt::Display for ConnectTimeout {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(f, "connecting timed out after {} ms", self.0.as_millis())
+  }
+}
+
+impl StdError for ConnectTimeout {}
+
+#[derive(Clone)]
+pub struct Connector {
+  tcp: HttpConnector,
+  tls: tokio_rustls::TlsConnector,
+  proxies: Arc<Matcher>,
+  sockets: Arc<Semaphore>,
+  connect_timeout: Duration,
+}
+
+impl Connector {
+  pub fn new(max_sockets: usize, connect_timeout: Duration) -> Result<Self, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
+      .map_err(|e| format!("the system's certificate verifier is unavailable: {e}"))?;
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+      .with_safe_default_protocol_versions()
+      .map_err(|e| format!("TLS could not be configured: {e}"))?
+      .dangerous() // only to plug in the platform verifier: verification stays on
+      .with_custom_certificate_verifier(Arc::new(verifier))
+      .with_no_client_auth();
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+
+    let mut tcp = HttpConnector::new();
+    tcp.enforce_http(false);
+    tcp.set_nodelay(true);
+    // Notices a peer that vanished while its connection sat idle in the pool.
+    tcp.set_keepalive(Some(Duration::from_secs(15)));
+
+    Ok(Self {
+      tcp,
+      tls: tokio_rustls::TlsConnector::from(Arc::new(tls)),
+      proxies: Arc::new(Matcher::from_env()),
+      sockets: Arc::new(Semaphore::new(max_sockets)),
+      connect_timeout,
+    })
+  }
+
+  /// The socket budget, so the owner can close it: connects still waiting for a permit then end.
+  pub fn sockets(&self) -> Arc<Semaphore> {
+    self.sockets.clone()
+  }
+
+  /// The `Proxy-Authorization` a plain-HTTP request to `dst` must carry, if it goes via a proxy
+  /// with credentials. (HTTPS requests authenticate in the CONNECT instead.)
+  pub fn proxy_authorization(&self, dst: &Uri) -> Option<http::HeaderValue> {
+    if dst.scheme() != Some(&Scheme::HTTP) {
+      return None;
+    }
+    self
+      .proxies
+      .intercept(dst)
+      .and_then(|proxy| proxy.basic_auth().cloned())
+  }
+
+  async fn connect(self, dst: Uri) -> Result<Socket, BoxError> {
+    let permit = self
+      .sockets
+      .clone()
+      .acquire_owned()
+      .await
+      .map_err(|_| "the client was closed")?;
+    let (stream, connected) = tokio::time::timeout(self.connect_timeout, self.open(&dst))
+      .await
+      .map_err(|_| ConnectTimeout(self.connect_timeout))??;
+    Ok(Socket {
+      io: TokioIo::new(stream),
+      connected,
+      _permit: permit,
+    })
+  }
+
+  async fn open(&self, dst: &Uri) -> Result<(Stream, Connected), BoxError> {
+    let https = dst.scheme() == Some(&Scheme::HTTPS);
+    let (tcp, via_http_proxy) = match self.proxies.intercept(dst) {
+      None => (self.tcp.clone().call(dst.clone()).await?, false),
+      Some(proxy) if https => {
+        let mut tunnel = Tunnel::new(proxy.uri().clone(), self.tcp.clone());
+        if let Some(auth) = proxy.basic_auth() {
+          tunnel = tunnel.with_auth(auth.clone());
+        }
+        (tunnel.call(dst.clone()).await?, false)
+      }
+      // A plain-HTTP request goes to the proxy itself, in absolute form.
+      Some(proxy) => (self.tcp.clone().call(proxy.uri().clone()).await?, true),
+    };
+    let tcp = tcp.into_inner();
+    if !https {
+      return Ok((Stream::Plain(tcp), Connected::new().proxy(via_http_proxy)));
+    }
+    let host = dst.host().ok_or("the URL has no host")?;
+    let name = ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']'))
+      .map_err(|e| format!("{host:?} is not a TLS server name: {e}"))?
+      .to_owned();
+    let tls = self.tls.connect(name, tcp).await?;
+    let connected = if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+      Connected::new().negotiated_h2()
+    } else {
+      Connected::new()
+    };
+    Ok((Stream::Tls(Box::new(tls)), connected))
+  }
+}
+
+impl Service<Uri> for Connector {
+  type Response = Socket;
+  type Error = BoxError;
+  type Future = Pin<Box<dyn Future<Output = Result<Socket, BoxError>> + Send>>;
+
+  fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+    Poll::Ready(Ok(()))
+  }
+
+  fn call(&mut self, dst: Uri) -> Self::Future {
+    Box::pin(self.clone().connect(dst))
+  }
+}
+
+pub enum Stream {
+  Plain(TcpStream),
+  Tls(Box<TlsStream<TcpStream>>),
+}
+
+/// A connection as the pool sees it; dropping it closes the socket and frees its permit.
+pub struct Socket {
+  io: TokioIo<Stream>,
+  connected: Connected,
+  _permit: OwnedSemaphorePermit,
+}
+
+impl Connection for Socket {
+  fn connected(&self) -> Connected {
+    let mut connected = Connected::new().proxy(self.connected.is_proxied());
+    if self.connected.is_negotiated_h2() {
+      connected = connected.negotiated_h2();
+    }
+    connected
+  }
+}
+
+impl hyper::rt::Read for Socket {
+  fn poll_read(
+    mut self: Pin<&mut Self>,
+    cx: &mut Context<'_>,
+    buf: hyper::rt::ReadBufCursor<'_>,
+  ) -> Poll<io::Result<()>> {
+    Pin::new(&mut self.io).poll_read(cx, buf)
+  }
+}
+
+impl hyper::rt::Write for Socket {
+  fn poll_write(
+    mut self: Pin<&mut Self>,
+    cx: &mut Context<'_>,
+    buf: &[u8],
+  ) -> Poll<io::Result<usize>> {
+    Pin::new(&mut self.io).poll_write(cx, buf)
+  }
+
+  fn poll_write_vectored(
+    mut self: Pin<&mut Self>,
+    cx: &mut Context<'_>,
+    bufs: &[io::IoSlice<'_>],
+  ) -> Poll<io::Result<usize>> {
+    Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+  }
+
+  fn is_write_vectored(&self) -> bool {
+    self.io.is_write_vectored()
+  }
+
+  fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    Pin::new(&mut self.io).poll_flush(cx)
+  }
+
+  fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    Pin::new(&mut self.io).poll_shutdown(cx)
+  }
+}
+
+impl AsyncRead for Stream {
+  fn poll_read(
+    self: Pin<&mut Self>,
+    cx: &mut Context<'_>,
+    buf: &mut ReadBuf<'_>,
+  ) -> Poll<io::Result<()>> {
+    match self.get_mut() {
+      Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+      Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+    }
+  }
+}
+
+impl AsyncWrite for Stream {
+  fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    match self.get_mut() {
+      Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+      Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+    }
+  }
+
+  fn poll_write_vectored(
+    self: Pin<&mut Self>,
+    cx: &mut Context<'_>,
+    bufs: &[io::IoSlice<'_>],
+  ) -> Poll<io::Result<usize>> {
+    match self.get_mut() {
+      Stream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+      Stream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+    }
+  }
+
+  fn is_write_vectored(&self) -> bool {
+    match self {
+      Stream::Plain(s) => s.is_write_vectored(),
+      Stream::Tls(s) => s.is_write_vectored(),
+    }
+  }
+
+  fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    match self.get_mut() {
+      Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+      Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+    }
+  }
+
+  fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    match self.get_mut() {
+      Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+      Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+    }
+  }
+}
