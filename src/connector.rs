@@ -60,7 +60,10 @@ impl Connector {
       .dangerous() // only to plug in the platform verifier: verification stays on
       .with_custom_certificate_verifier(Arc::new(verifier))
       .with_no_client_auth();
-    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // HTTP/1.1 only. Measured in bench/ (BENCHMARKS.md), keep-alive HTTP/1.1 connections cost less
+    // CPU per message than one multiplexed HTTP/2 connection at every concurrency, and the pool
+    // never opens more than maxConcurrency of them, so handshakes stay bounded too.
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
 
     let mut tcp = HttpConnector::new();
     tcp.enforce_http(false);
@@ -101,17 +104,18 @@ impl Connector {
       .acquire_owned()
       .await
       .map_err(|_| "the client was closed")?;
-    let (stream, connected) = tokio::time::timeout(self.connect_timeout, self.open(&dst))
+    let (stream, via_http_proxy) = tokio::time::timeout(self.connect_timeout, self.open(&dst))
       .await
       .map_err(|_| ConnectTimeout(self.connect_timeout))??;
     Ok(Socket {
       io: TokioIo::new(stream),
-      connected,
+      via_http_proxy,
       _permit: permit,
     })
   }
 
-  async fn open(&self, dst: &Uri) -> Result<(Stream, Connected), BoxError> {
+  /// The stream, and whether it leads to an HTTP proxy (which then gets absolute-form requests).
+  async fn open(&self, dst: &Uri) -> Result<(Stream, bool), BoxError> {
     let https = dst.scheme() == Some(&Scheme::HTTPS);
     let (tcp, via_http_proxy) = match self.proxies.intercept(dst) {
       None => (self.tcp.clone().call(dst.clone()).await?, false),
@@ -127,19 +131,14 @@ impl Connector {
     };
     let tcp = tcp.into_inner();
     if !https {
-      return Ok((Stream::Plain(tcp), Connected::new().proxy(via_http_proxy)));
+      return Ok((Stream::Plain(tcp), via_http_proxy));
     }
     let host = dst.host().ok_or("the URL has no host")?;
     let name = ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']'))
       .map_err(|e| format!("{host:?} is not a TLS server name: {e}"))?
       .to_owned();
     let tls = self.tls.connect(name, tcp).await?;
-    let connected = if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
-      Connected::new().negotiated_h2()
-    } else {
-      Connected::new()
-    };
-    Ok((Stream::Tls(Box::new(tls)), connected))
+    Ok((Stream::Tls(Box::new(tls)), false))
   }
 }
 
@@ -165,17 +164,13 @@ pub enum Stream {
 /// A connection as the pool sees it; dropping it closes the socket and frees its permit.
 pub struct Socket {
   io: TokioIo<Stream>,
-  connected: Connected,
+  via_http_proxy: bool,
   _permit: OwnedSemaphorePermit,
 }
 
 impl Connection for Socket {
   fn connected(&self) -> Connected {
-    let mut connected = Connected::new().proxy(self.connected.is_proxied());
-    if self.connected.is_negotiated_h2() {
-      connected = connected.negotiated_h2();
-    }
-    connected
+    Connected::new().proxy(self.via_http_proxy)
   }
 }
 
