@@ -4,6 +4,9 @@
 //! give: `undefined` dropped, keys converted in the same pass, a bounded depth (cycles and deep
 //! nesting end in a clear error, not a stack overflow), and every unsupported value named by its path.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
 use napi::bindgen_prelude::*;
 use napi::{JsValue, ValueType};
 use serde_json::{Map, Number, Value};
@@ -35,8 +38,9 @@ pub fn read_params(env: &Env, value: Unknown<'_>, convert_case: bool) -> ApiResu
     env,
     convert_case,
     binaries: Vec::new(),
+    path: String::new(),
   };
-  let json = match reader.read(value, "", 0) {
+  let json = match reader.read(value, 0) {
     Ok(Some(Value::Object(map))) => map,
     Ok(_) => {
       return Err(ApiError::invalid(format!(
@@ -56,32 +60,38 @@ struct Reader<'a> {
   env: &'a Env,
   convert_case: bool,
   binaries: Vec<(String, Vec<u8>)>,
+  /// The path of the value being read (`text.content`, `items[2]`), grown and cut back as the
+  /// walk goes, so that no path is allocated unless an error names it.
+  path: String,
 }
 
 impl Reader<'_> {
   /// `Ok(None)` is `undefined` (or a function): dropped from objects, as JSON.stringify does.
-  fn read(&mut self, value: Unknown<'_>, path: &str, depth: usize) -> ApiResult<Option<Value>> {
-    let kind = value.get_type().map_err(|e| self.failure(path, e))?;
+  fn read(&mut self, value: Unknown<'_>, depth: usize) -> ApiResult<Option<Value>> {
+    let kind = value.get_type().map_err(|e| self.failure(e))?;
     let json = match kind {
       ValueType::Undefined => return Ok(None),
       ValueType::Null => Value::Null,
       ValueType::Boolean => {
-        Value::Bool(unsafe { value.cast::<bool>() }.map_err(|e| self.failure(path, e))?)
+        Value::Bool(unsafe { value.cast::<bool>() }.map_err(|e| self.failure(e))?)
       }
       ValueType::Number => {
-        let n = unsafe { value.cast::<f64>() }.map_err(|e| self.failure(path, e))?;
+        let n = unsafe { value.cast::<f64>() }.map_err(|e| self.failure(e))?;
         Value::Number(json_number(n).ok_or_else(|| {
-          ApiError::invalid(format!("{} must be a finite number, got {n}", name(path)))
+          ApiError::invalid(format!(
+            "{} must be a finite number, got {n}",
+            name(&self.path)
+          ))
         })?)
       }
       ValueType::String => {
-        Value::String(unsafe { value.cast::<String>() }.map_err(|e| self.failure(path, e))?)
+        Value::String(unsafe { value.cast::<String>() }.map_err(|e| self.failure(e))?)
       }
-      ValueType::Object => return self.read_object(value, path, depth).map(Some),
+      ValueType::Object => return self.read_object(value, depth).map(Some),
       other => {
         return Err(ApiError::invalid(format!(
           "{} is a {}, which JSON cannot carry",
-          name(path),
+          name(&self.path),
           type_name(other)
         )))
       }
@@ -89,83 +99,84 @@ impl Reader<'_> {
     Ok(Some(json))
   }
 
-  fn read_object(&mut self, value: Unknown<'_>, path: &str, depth: usize) -> ApiResult<Value> {
+  fn read_object(&mut self, value: Unknown<'_>, depth: usize) -> ApiResult<Value> {
     if depth >= MAX_DEPTH {
-      let shown: String = path.chars().take(60).collect();
+      let shown: String = self.path.chars().take(60).collect();
       return Err(ApiError::invalid(format!(
         "params are nested more than {MAX_DEPTH} levels deep (a cyclic object?) at {shown}…"
       )));
     }
-    let fail = |e| self.failure(path, e);
-    if value.is_typedarray().map_err(fail)?
-      || value.is_arraybuffer().map_err(fail)?
-      || value.is_dataview().map_err(fail)?
-    {
-      let bytes = read_bytes(value).ok_or_else(|| {
-        ApiError::invalid(format!("{} must be a Buffer or Uint8Array", name(path)))
-      })?;
-      self.binaries.push((path.to_string(), bytes));
-      return Ok(Value::Null);
-    }
-    if value.is_array().map_err(fail)? {
-      let array = unsafe { value.cast::<Array>() }.map_err(fail)?;
+    if value.is_array().map_err(|e| self.failure(e))? {
+      let array = unsafe { value.cast::<Array>() }.map_err(|e| self.failure(e))?;
       let len = array.len() as usize;
       if len > MAX_KEYS {
         return Err(ApiError::invalid(format!(
           "{} has {len} items, more than {MAX_KEYS}",
-          name(path)
+          name(&self.path)
         )));
       }
       let mut items = Vec::with_capacity(len);
+      let parent = self.path.len();
       for i in 0..len {
-        let item_path = format!("{path}[{i}]");
-        let item: Unknown = array
-          .get_element(i as u32)
-          .map_err(|e| self.failure(&item_path, e))?;
+        let _ = write!(self.path, "[{i}]");
+        let item: Unknown = array.get_element(i as u32).map_err(|e| self.failure(e))?;
         // JSON.stringify writes `undefined` in an array as null.
-        items.push(
-          self
-            .read(item, &item_path, depth + 1)?
-            .unwrap_or(Value::Null),
-        );
+        items.push(self.read(item, depth + 1)?.unwrap_or(Value::Null));
+        self.path.truncate(parent);
       }
       return Ok(Value::Array(items));
     }
-    let object = unsafe { value.cast::<Object>() }.map_err(fail)?;
-    let keys = own_enumerable_keys(&object).map_err(fail)?;
+    if value.is_typedarray().map_err(|e| self.failure(e))?
+      || value.is_arraybuffer().map_err(|e| self.failure(e))?
+      || value.is_dataview().map_err(|e| self.failure(e))?
+    {
+      let bytes = read_bytes(value).ok_or_else(|| {
+        ApiError::invalid(format!(
+          "{} must be a Buffer or Uint8Array",
+          name(&self.path)
+        ))
+      })?;
+      self.binaries.push((self.path.clone(), bytes));
+      return Ok(Value::Null);
+    }
+    let object = unsafe { value.cast::<Object>() }.map_err(|e| self.failure(e))?;
+    let keys = own_enumerable_keys(&object).map_err(|e| self.failure(e))?;
     if keys.len() > MAX_KEYS {
       return Err(ApiError::invalid(format!(
         "{} has more than {MAX_KEYS} keys",
-        name(path)
+        name(&self.path)
       )));
     }
     let mut map = Map::with_capacity(keys.len());
-    for key in keys {
-      let field_path = if path.is_empty() {
-        key.clone()
-      } else {
-        format!("{path}.{key}")
-      };
-      let field: Unknown = object
-        .get_named_property(&key)
-        .map_err(|e| self.failure(&field_path, e))?;
-      if let Some(json) = self.read(field, &field_path, depth + 1)? {
+    let parent = self.path.len();
+    for (key_value, key) in keys {
+      if parent > 0 {
+        self.path.push('.');
+      }
+      self.path.push_str(&key);
+      // By the key's own JS string: no round trip through a C string.
+      let field = property(self.env, &object, key_value).map_err(|e| self.failure(e))?;
+      if let Some(json) = self.read(field, depth + 1)? {
         let key = if self.convert_case {
-          camel_to_snake(&key).into_owned()
+          match camel_to_snake(&key) {
+            Cow::Borrowed(_) => key,
+            Cow::Owned(converted) => converted,
+          }
         } else {
           key
         };
         map.insert(key, json);
       }
+      self.path.truncate(parent);
     }
     Ok(Value::Object(map))
   }
 
   /// A getter, a Proxy trap or a key listing threw while we read the params. Its exception is
   /// taken off the env: left pending, it would throw out of the call instead of rejecting it.
-  fn failure(&self, path: &str, error: Error) -> ApiError {
+  fn failure(&self, error: Error) -> ApiError {
     let cause = take_pending_exception(self.env).unwrap_or(error.reason);
-    ApiError::invalid(format!("{} could not be read: {cause}", name(path)))
+    ApiError::invalid(format!("{} could not be read: {cause}", name(&self.path)))
   }
 }
 
@@ -177,7 +188,17 @@ fn name(path: &str) -> std::borrow::Cow<'_, str> {
   }
 }
 
-fn own_enumerable_keys(object: &Object<'_>) -> Result<Vec<String>> {
+/// `object[key]`, running getters and Proxy traps as JS would.
+fn property<'env>(env: &Env, object: &Object<'env>, key: Unknown<'env>) -> Result<Unknown<'env>> {
+  let mut field = std::ptr::null_mut();
+  check_status!(unsafe {
+    napi::sys::napi_get_property(env.raw(), object.raw(), key.raw(), &mut field)
+  })?;
+  unsafe { Unknown::from_napi_value(env.raw(), field) }
+}
+
+/// The own enumerable string keys, each as its JS value and as text.
+fn own_enumerable_keys<'env>(object: &Object<'env>) -> Result<Vec<(Unknown<'env>, String)>> {
   let names = object.get_all_property_names(
     KeyCollectionMode::OwnOnly,
     KeyFilter::Enumerable,
@@ -189,7 +210,8 @@ fn own_enumerable_keys(object: &Object<'_>) -> Result<Vec<String>> {
     let key: Unknown = names.get_element(i)?;
     // Symbol keys are skipped, as JSON.stringify skips them.
     if key.get_type()? == ValueType::String {
-      keys.push(unsafe { key.cast::<String>() }?);
+      let text = unsafe { key.cast::<String>() }?;
+      keys.push((key, text));
     }
   }
   Ok(keys)
