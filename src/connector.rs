@@ -22,11 +22,14 @@ use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 use tokio_rustls::client::TlsStream;
 use tower_service::Service;
 
 pub type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// How long a connect waits for a socket to close when all `maxConcurrency` are open.
+const SOCKET_WAIT: Duration = Duration::from_secs(1);
 
 /// Connecting (permit wait excluded) took longer than the `timeout` option.
 #[derive(Debug)]
@@ -98,12 +101,20 @@ impl Connector {
   }
 
   async fn connect(self, dst: Uri) -> Result<Socket, BoxError> {
-    let permit = self
-      .sockets
-      .clone()
-      .acquire_owned()
-      .await
-      .map_err(|_| "the client was closed")?;
+    let permit = match self.sockets.clone().try_acquire_owned() {
+      Ok(permit) => permit,
+      Err(TryAcquireError::Closed) => return Err("the client was closed".into()),
+      // All sockets are open. The request that asked for this one holds a request slot, so at
+      // least one socket serves no request: it is idle, on its way back to the pool, or closing,
+      // and the pool hands it over within moments. The pool then keeps this connect running in
+      // the background, where nobody waits for it: bounded, so such waiters cannot pile up.
+      Err(TryAcquireError::NoPermits) => {
+        tokio::time::timeout(SOCKET_WAIT, self.sockets.clone().acquire_owned())
+          .await
+          .map_err(|_| "every socket stayed busy")?
+          .map_err(|_| "the client was closed")?
+      }
+    };
     let (stream, via_http_proxy) = tokio::time::timeout(self.connect_timeout, self.open(&dst))
       .await
       .map_err(|_| ConnectTimeout(self.connect_timeout))??;
@@ -265,5 +276,30 @@ impl AsyncWrite for Stream {
       Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
       Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
     }
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[tokio::test(start_paused = true)]
+  async fn a_connect_waits_for_a_free_socket_only_so_long() {
+    let mut connector = Connector::new(1, Duration::from_secs(10)).unwrap();
+    let only_socket = connector.sockets().acquire_owned().await.unwrap();
+    let started = tokio::time::Instant::now();
+    let error = match connector.call("http://127.0.0.1:9/".parse().unwrap()).await {
+      Ok(_) => panic!("connected without a free socket"),
+      Err(e) => e,
+    };
+    assert_eq!(error.to_string(), "every socket stayed busy");
+    assert_eq!(started.elapsed(), SOCKET_WAIT);
+    drop(only_socket);
+    connector.sockets().close();
+    let closed = connector.call("http://127.0.0.1:9/".parse().unwrap()).await;
+    assert_eq!(
+      closed.err().map(|e| e.to_string()).as_deref(),
+      Some("the client was closed")
+    );
   }
 }
