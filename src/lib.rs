@@ -136,7 +136,30 @@ pub fn call_names() -> Vec<&'static str> {
 impl ToNapiValue for ResolvedValue {
   unsafe fn to_napi_value(env: napi::sys::napi_env, value: Self) -> Result<napi::sys::napi_value> {
     match value {
-      ResolvedValue::Json(json) => unsafe { serde_json::Value::to_napi_value(env, json) },
+      ResolvedValue::Json { fields, err_msg } => {
+        let js = Env::from_raw(env);
+        let mut object = Object::new(&js)?;
+        for (key, value) in fields {
+          object.set(key, value)?;
+        }
+        unsafe {
+          let err_msg = String::to_napi_value(env, err_msg)?;
+          check_status!(napi::sys::napi_set_named_property(
+            env,
+            object.raw(),
+            c"errMsg".as_ptr(),
+            err_msg
+          ))?;
+          let err_code = i32::to_napi_value(env, 0)?;
+          check_status!(napi::sys::napi_set_named_property(
+            env,
+            object.raw(),
+            c"errCode".as_ptr(),
+            err_code
+          ))?;
+          Object::to_napi_value(env, object)
+        }
+      }
       ResolvedValue::Media {
         content_type,
         bytes,
