@@ -20,10 +20,8 @@ use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
-use tokio_rustls::client::TlsStream;
 use tower_service::Service;
 
 pub type BoxError = Box<dyn StdError + Send + Sync>;
@@ -126,7 +124,7 @@ impl Connector {
   }
 
   /// The stream, and whether it leads to an HTTP proxy (which then gets absolute-form requests).
-  async fn open(&self, dst: &Uri) -> Result<(Stream, bool), BoxError> {
+  async fn open(&self, dst: &Uri) -> Result<(Box<dyn Stream>, bool), BoxError> {
     let https = dst.scheme() == Some(&Scheme::HTTPS);
     let (tcp, via_http_proxy) = match self.proxies.intercept(dst) {
       None => (self.tcp.clone().call(dst.clone()).await?, false),
@@ -142,14 +140,14 @@ impl Connector {
     };
     let tcp = tcp.into_inner();
     if !https {
-      return Ok((Stream::Plain(tcp), via_http_proxy));
+      return Ok((Box::new(tcp), via_http_proxy));
     }
     let host = dst.host().ok_or("the URL has no host")?;
     let name = ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']'))
       .map_err(|e| format!("{host:?} is not a TLS server name: {e}"))?
       .to_owned();
     let tls = self.tls.connect(name, tcp).await?;
-    Ok((Stream::Tls(Box::new(tls)), false))
+    Ok((Box::new(tls), false))
   }
 }
 
@@ -167,14 +165,13 @@ impl Service<Uri> for Connector {
   }
 }
 
-pub enum Stream {
-  Plain(TcpStream),
-  Tls(Box<TlsStream<TcpStream>>),
-}
+/// A plain TCP or a TLS stream; the pool reads and writes either the same way.
+pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
 
 /// A connection as the pool sees it; dropping it closes the socket and frees its permit.
 pub struct Socket {
-  io: TokioIo<Stream>,
+  io: TokioIo<Box<dyn Stream>>,
   via_http_proxy: bool,
   _permit: OwnedSemaphorePermit,
 }
@@ -222,60 +219,6 @@ impl hyper::rt::Write for Socket {
 
   fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
     Pin::new(&mut self.io).poll_shutdown(cx)
-  }
-}
-
-impl AsyncRead for Stream {
-  fn poll_read(
-    self: Pin<&mut Self>,
-    cx: &mut Context<'_>,
-    buf: &mut ReadBuf<'_>,
-  ) -> Poll<io::Result<()>> {
-    match self.get_mut() {
-      Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
-      Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-    }
-  }
-}
-
-impl AsyncWrite for Stream {
-  fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-    match self.get_mut() {
-      Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
-      Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-    }
-  }
-
-  fn poll_write_vectored(
-    self: Pin<&mut Self>,
-    cx: &mut Context<'_>,
-    bufs: &[io::IoSlice<'_>],
-  ) -> Poll<io::Result<usize>> {
-    match self.get_mut() {
-      Stream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-      Stream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
-    }
-  }
-
-  fn is_write_vectored(&self) -> bool {
-    match self {
-      Stream::Plain(s) => s.is_write_vectored(),
-      Stream::Tls(s) => s.is_write_vectored(),
-    }
-  }
-
-  fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-    match self.get_mut() {
-      Stream::Plain(s) => Pin::new(s).poll_flush(cx),
-      Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-    }
-  }
-
-  fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-    match self.get_mut() {
-      Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
-      Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-    }
   }
 }
 
