@@ -3,7 +3,7 @@
 
 use std::error::Error as StdError;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -169,7 +169,6 @@ impl Drop for Transport {
 
 impl Transport {
   pub fn new(config: &Config) -> ApiResult<Self> {
-    install_crypto_provider();
     let connector = Connector::new(config.max_concurrency, config.timeout)
       .map_err(|e| ApiError::internal(format!("the HTTP client could not be built: {e}")))?;
     let base: Uri = config
@@ -180,7 +179,6 @@ impl Transport {
     let sockets = connector.sockets();
     let http = Client::builder(TokioExecutor::new())
       .pool_timer(TokioTimer::new())
-      .timer(TokioTimer::new())
       .pool_idle_timeout(Duration::from_secs(50))
       // More idle sockets than requests allowed in flight would never be used.
       .pool_max_idle_per_host(config.max_concurrency)
@@ -435,14 +433,6 @@ fn random_u64() -> u64 {
       .as_nanos(),
   );
   hasher.finish()
-}
-
-fn install_crypto_provider() {
-  static INSTALL: Once = Once::new();
-  INSTALL.call_once(|| {
-    // Fails only if a provider is installed already, which is as good.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-  });
 }
 
 #[cfg(test)]
