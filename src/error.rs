@@ -26,15 +26,17 @@ pub type ApiResult<T> = std::result::Result<T, ApiError>;
 /// A user's text (a key path, a value) as an error shows it: at most 64 characters, so that a huge
 /// input cannot make a huge error.
 pub fn clip(text: &str) -> std::borrow::Cow<'_, str> {
-  const MAX: usize = 64;
-  match text.char_indices().nth(MAX) {
+  match cut(text) {
     None => std::borrow::Cow::Borrowed(text),
-    Some((end, _)) => std::borrow::Cow::Owned(format!(
-      "{}… ({} characters)",
-      &text[..end],
-      text.chars().count()
-    )),
+    Some((head, length)) => std::borrow::Cow::Owned(format!("{head}… ({length} characters)")),
   }
+}
+
+/// For text longer than 64 characters: its first 64, and its length in characters.
+pub fn cut(text: &str) -> Option<(&str, usize)> {
+  const MAX: usize = 64;
+  let (end, _) = text.char_indices().nth(MAX)?;
+  Some((&text[..end], text.chars().count()))
 }
 
 impl ApiError {
@@ -95,8 +97,7 @@ impl ApiError {
   /// This is the only place the crate's error meets JS.
   pub fn to_js_error<'env>(&self, env: &'env Env, api: &str) -> Result<Object<'env>> {
     let err_msg = self.err_msg(api);
-    let message = format!("errCode: {} | errMsg: {err_msg}", self.code);
-    let mut js_error = env.create_error(Error::from_reason(message))?;
+    let mut js_error = env.create_error(Error::from_reason(self.js_message(&err_msg)))?;
     // napi names its status in `code`; our callers switch on errCode, as with wx-server-sdk.
     js_error.delete_named_property("code")?;
     js_error.set("errCode", self.code as f64)?;
@@ -108,12 +109,13 @@ impl ApiError {
   pub fn into_js(self, env: &Env, api: &str) -> Error {
     match self.to_js_error(env, api) {
       Ok(js_error) => Error::from(js_error.to_unknown()),
-      Err(_) => Error::from_reason(format!(
-        "errCode: {} | errMsg: {}",
-        self.code,
-        self.err_msg(api)
-      )),
+      Err(_) => Error::from_reason(self.js_message(&self.err_msg(api))),
     }
+  }
+
+  /// The JS error's `message`: both fields, as wx-server-sdk shows them.
+  fn js_message(&self, err_msg: &str) -> String {
+    format!("errCode: {} | errMsg: {err_msg}", self.code)
   }
 }
 

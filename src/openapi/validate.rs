@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::Naming;
-use crate::error::{clip, ApiError, ApiResult};
+use crate::error::{cut, ApiError, ApiResult};
 use crate::params::Params;
 use crate::transport::Body;
 
@@ -217,12 +217,9 @@ fn json_type(value: &Value) -> &'static str {
 
 /// A user's value quoted in an error, clipped.
 fn shown(value: &str) -> String {
-  match clip(value) {
-    std::borrow::Cow::Borrowed(v) => format!("{v:?}"),
-    std::borrow::Cow::Owned(_) => {
-      let head: String = value.chars().take(64).collect();
-      format!("{head:?}… ({} characters)", value.chars().count())
-    }
+  match cut(value) {
+    None => format!("{value:?}"),
+    Some((head, length)) => format!("{head:?}… ({length} characters)"),
   }
 }
 
