@@ -115,3 +115,31 @@ describe('WeChat errors become the contract rejection', () => {
     assert.match(error.errMsg, /:fail invalid credential, access_token is invalid or not latest rid: \w+$/)
   })
 })
+
+// Completions reach the JS thread in batches (src/settle.rs): every promise of a batch must be
+// settled with its own outcome, whichever instance it belongs to, and however many complete at once.
+test('calls of two instances completing together each settle with their own outcome', async () => {
+  const ok = await startEmulator({ messageLimit: Infinity })
+  const failing = await startEmulator({ messageLimit: Infinity })
+  try {
+    failing.inject({ path: '/cgi-bin/message/custom/send', times: Infinity, errcode: 45047, errmsg: 'out of response count limit' })
+    const a = native.createNewInstance({ appid: ok.appid, secret: ok.secret, apiBaseUrl: ok.url, maxConcurrency: 8 })
+    const b = native.createNewInstance({ appid: failing.appid, secret: failing.secret, apiBaseUrl: failing.url, maxConcurrency: 8 })
+    const message = (i) => ({ touser: 'OPENID', msgtype: 'text', text: { content: `message ${i}` } })
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 400 }, (_, i) => (i % 2 ? b : a).openapi.customerServiceMessage.send(message(i))),
+    )
+    outcomes.forEach((outcome, i) => {
+      if (i % 2) {
+        assert.equal(outcome.status, 'rejected', `call ${i}`)
+        assert.equal(outcome.reason.errCode, 45047, `call ${i}`)
+      } else {
+        assert.deepEqual(outcome, { status: 'fulfilled', value: { errMsg: 'openapi.customerServiceMessage.send:ok', errCode: 0 } }, `call ${i}`)
+      }
+    })
+    assert.deepEqual(ok.messages.map((m) => m.text.content).sort(), Array.from({ length: 200 }, (_, i) => `message ${2 * i}`).sort())
+  } finally {
+    await ok.close()
+    await failing.close()
+  }
+})

@@ -187,6 +187,9 @@ fn init_runtime() {
     .unwrap_or(1usize);
   if let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
     .worker_threads(workers.max(1))
+    .on_thread_start(settle::batch::worker_started)
+    .on_thread_park(settle::batch::flush)
+    .on_thread_stop(settle::batch::flush)
     .enable_all()
     .build()
   {

@@ -4,8 +4,13 @@
 //! their teardown) for every call. Here one threadsafe function per instance carries every
 //! completion to the JS thread, where Node drains its queue in batches: the per-call cost is a
 //! queue push and a promise settlement. It keeps the event loop alive only while calls are pending.
+//!
+//! A completion made on a runtime worker waits on that worker until the worker runs out of work
+//! (or [`MAX_BATCH`] are waiting), and then goes to the JS thread with the others of the same
+//! turn: one wake-up of the JS thread per runtime turn, where sending each at once woke it about
+//! once per call under load (strace: 1.12 `epoll_pwait` per message at concurrency 16).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicPtr, Ordering};
@@ -32,7 +37,7 @@ struct Completion {
   outcome: ApiResult<Reply>,
 }
 
-type Channel = ThreadsafeFunction<Completion, (), (), Status, false, true>;
+type Channel = ThreadsafeFunction<Vec<Completion>, (), (), Status, false, true>;
 
 pub struct Settler {
   channel: Arc<Channel>,
@@ -49,18 +54,16 @@ impl Settler {
       let pending = Rc::clone(&pending);
       let raw_channel = Arc::clone(&raw_channel);
       noop
-        .build_threadsafe_function::<Completion>()
+        .build_threadsafe_function::<Vec<Completion>>()
         .callee_handled::<false>()
         // Created unreferenced: an idle instance must not keep the process alive.
         .weak::<true>()
-        .build_callback(move |ctx: ThreadsafeCallContext<Completion>| {
-          let Completion {
-            deferred,
-            api,
-            outcome,
-          } = ctx.value;
-          settle(&ctx.env, deferred, &api, outcome);
-          let left = pending.get().saturating_sub(1);
+        .build_callback(move |ctx: ThreadsafeCallContext<Vec<Completion>>| {
+          let settled = ctx.value.len();
+          for completion in ctx.value {
+            settle(&ctx.env, completion);
+          }
+          let left = pending.get().saturating_sub(settled);
           pending.set(left);
           if left == 0 {
             unsafe {
@@ -100,21 +103,26 @@ impl Settler {
     let channel = Arc::clone(&self.channel);
     napi::bindgen_prelude::spawn(async move {
       let outcome = guard(work).await;
-      // Fails only once the env is being torn down (a worker terminated): nobody is waiting.
-      let _ = channel.call(
+      batch::deliver(
+        channel,
         Completion {
           deferred,
           api,
           outcome,
         },
-        ThreadsafeFunctionCallMode::NonBlocking,
       );
     });
     unsafe { Unknown::from_napi_value(env.raw(), promise) }
   }
 }
 
-fn settle(env: &Env, deferred: Deferred, api: &str, outcome: ApiResult<Reply>) {
+fn settle(env: &Env, completion: Completion) {
+  let Completion {
+    deferred,
+    api,
+    outcome,
+  } = completion;
+  let api = api.as_str();
   let raw_env = env.raw();
   let settled = match outcome {
     Ok(reply) => unsafe { ToNapiValue::to_napi_value(raw_env, resolved_value(reply, api)) }
@@ -129,6 +137,72 @@ fn settle(env: &Env, deferred: Deferred, api: &str, outcome: ApiResult<Reply>) {
     let message = format!("{api}:fail internal error: {}", e.reason);
     if let Ok(js_error) = env.create_error(Error::from_reason(message)) {
       unsafe { sys::napi_reject_deferred(raw_env, deferred.0, js_error.raw()) };
+    }
+  }
+}
+
+/// The most completions a worker holds back: a worker that never runs out of work still hands
+/// them over this often.
+const MAX_BATCH: usize = 64;
+
+/// The completions held on each runtime worker thread until it parks.
+pub mod batch {
+  use super::*;
+
+  #[derive(Default)]
+  struct Held {
+    /// Per channel (one per instance and JS thread), in completion order.
+    groups: Vec<(Arc<Channel>, Vec<Completion>)>,
+    count: usize,
+  }
+
+  thread_local! {
+    /// Set on the runtime's worker threads, whose park hook flushes what they hold.
+    static ON_WORKER: Cell<bool> = const { Cell::new(false) };
+    static HELD: RefCell<Held> = RefCell::new(Held::default());
+  }
+
+  /// The runtime's `on_thread_start`.
+  pub fn worker_started() {
+    ON_WORKER.with(|on| on.set(true));
+  }
+
+  /// The runtime's `on_thread_park` and `on_thread_stop`: hands over what this thread holds.
+  pub fn flush() {
+    let groups = HELD
+      .try_with(|held| {
+        let mut held = held.borrow_mut();
+        held.count = 0;
+        std::mem::take(&mut held.groups)
+      })
+      .unwrap_or_default();
+    for (channel, completions) in groups {
+      // Fails only once the env is being torn down (a worker terminated): nobody is waiting.
+      let _ = channel.call(completions, ThreadsafeFunctionCallMode::NonBlocking);
+    }
+  }
+
+  pub(super) fn deliver(channel: Arc<Channel>, completion: Completion) {
+    if !ON_WORKER.with(Cell::get) {
+      // No park hook will run on this thread.
+      let _ = channel.call(vec![completion], ThreadsafeFunctionCallMode::NonBlocking);
+      return;
+    }
+    let full = HELD.with(|held| {
+      let mut held = held.borrow_mut();
+      match held
+        .groups
+        .iter_mut()
+        .find(|(held_channel, _)| Arc::ptr_eq(held_channel, &channel))
+      {
+        Some((_, completions)) => completions.push(completion),
+        None => held.groups.push((channel, vec![completion])),
+      }
+      held.count += 1;
+      held.count >= MAX_BATCH
+    });
+    if full {
+      flush();
     }
   }
 }
