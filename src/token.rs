@@ -397,11 +397,13 @@ mod tests {
 
   #[tokio::test(start_paused = true)]
   async fn a_cached_token_expires_on_schedule() {
-    let mut state = CacheState::default();
-    state.current = Some(Cached {
-      token: "t".into(),
-      refresh_at: Instant::now() + usable_for(7200),
-    });
+    let state = CacheState {
+      current: Some(Cached {
+        token: "t".into(),
+        refresh_at: Instant::now() + usable_for(7200),
+      }),
+      ..CacheState::default()
+    };
     tokio::time::advance(Duration::from_secs(6899)).await;
     assert_eq!(state.valid().as_deref(), Some("t"));
     tokio::time::advance(Duration::from_secs(1)).await;
