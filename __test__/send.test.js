@@ -65,6 +65,24 @@ describe('send over the wire', () => {
     assert.ok(!raw.includes('\\u'), raw)
   })
 
+  // Short strings are read through a fixed buffer and longer ones another way (src/params.rs):
+  // every length around the switch, with characters of 1 to 4 bytes and a lone surrogate, in keys
+  // and values, must reach WeChat exactly as JSON.stringify would write them.
+  test('strings of every length around 256 bytes reach WeChat unchanged, in keys and values', async () => {
+    const send = cloud.openapi({ convertCase: false }).customerServiceMessage.send
+    for (const tail of ['a', 'é', '你', '👋', '\ud800']) {
+      for (let length = 240; length <= 262; length++) {
+        const text = 'x'.repeat(length) + tail
+        await send({ touser: 'OPENID', msgtype: 'text', text: { content: text }, [text]: text })
+        const raw = emu.requests.at(-1).rawBody
+        // A lone surrogate is not UTF-8: it goes as U+FFFD, as Buffer.from(string) writes it.
+        const sent = Buffer.from(text).toString()
+        const expected = { touser: 'OPENID', msgtype: 'text', text: { content: sent }, [sent]: sent }
+        assert.equal(raw, JSON.stringify(expected), `${length} + ${JSON.stringify(tail)}`)
+      }
+    }
+  })
+
   test('openapi({ convertCase: false }) sends keys as written', async () => {
     const send = cloud.openapi({ convertCase: false }).customerServiceMessage.send
     await send({ touser: 'OPENID', msgtype: 'image', image: { media_id: 'MEDIA_ID' }, someKey: 1 })

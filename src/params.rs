@@ -84,9 +84,7 @@ impl Reader<'_> {
           ))
         })?)
       }
-      ValueType::String => {
-        Value::String(unsafe { value.cast::<String>() }.map_err(|e| self.failure(e))?)
-      }
+      ValueType::String => Value::String(read_string(value).map_err(|e| self.failure(e))?),
       ValueType::Object => return self.read_object(value, depth).map(Some),
       other => {
         return Err(ApiError::invalid(format!(
@@ -210,11 +208,38 @@ fn own_enumerable_keys<'env>(object: &Object<'env>) -> Result<Vec<(Unknown<'env>
     let key: Unknown = names.get_element(i)?;
     // Symbol keys are skipped, as JSON.stringify skips them.
     if key.get_type()? == ValueType::String {
-      let text = unsafe { key.cast::<String>() }?;
+      let text = read_string(key)?;
       keys.push((key, text));
     }
   }
   Ok(keys)
+}
+
+/// A JS string as UTF-8. Short strings, nearly all of a message's keys and values, take one N-API
+/// call through a stack buffer; napi's `String` asks V8 for the length first, which scans the
+/// string, then copies it in a second call.
+fn read_string(value: Unknown<'_>) -> Result<String> {
+  const STACK: usize = 256;
+  let env = value.value().env;
+  let mut buffer = [0u8; STACK];
+  let mut copied = 0usize;
+  check_status!(unsafe {
+    napi::sys::napi_get_value_string_utf8(
+      env,
+      value.raw(),
+      buffer.as_mut_ptr().cast(),
+      STACK,
+      &mut copied,
+    )
+  })?;
+  // V8 writes whole characters (at most 4 bytes each) into the STACK - 1 bytes it is given: with
+  // 4 or more left over, nothing was cut.
+  if copied + 4 < STACK {
+    return std::str::from_utf8(&buffer[..copied])
+      .map(str::to_owned)
+      .map_err(|e| Error::from_reason(format!("a string is not UTF-8: {e}")));
+  }
+  unsafe { String::from_napi_value(env, value.raw()) }
 }
 
 fn read_bytes(value: Unknown<'_>) -> Option<Vec<u8>> {
