@@ -183,8 +183,10 @@ pub mod batch {
   }
 
   pub(super) fn deliver(channel: Arc<Channel>, completion: Completion) {
-    if !ON_WORKER.with(Cell::get) {
-      // No park hook will run on this thread.
+    // Held only where a park hook will flush it: on a worker of our runtime, and not once its
+    // thread-locals are being torn down (the thread exiting).
+    let holding = ON_WORKER.try_with(Cell::get).unwrap_or(false) && HELD.try_with(|_| ()).is_ok();
+    if !holding {
       let _ = channel.call(vec![completion], ThreadsafeFunctionCallMode::NonBlocking);
       return;
     }
