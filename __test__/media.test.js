@@ -120,6 +120,11 @@ describe('validation: -401001, nothing sent', () => {
     ['uploadTempMedia', { type: 'image' }, 'media is required'],
     ['uploadTempMedia', { type: 'image', media: { value: png } }, 'media.contentType is required'],
     ['uploadTempMedia', { type: 'image', media: { contentType: 'text/plain', value: png } }, 'media.contentType must be an image type'],
+    [
+      'uploadTempMedia',
+      { type: 'image', media: { contentType: 'image/png\r\nX-Injected: 1', value: png } },
+      'media.contentType "image/png\\r\\nX-Injected: 1" is not a MIME type',
+    ],
     ['uploadTempMedia', { type: 'image', media: { contentType: 'image/png' } }, 'media.value is required'],
     ['uploadTempMedia', { type: 'image', media: { contentType: 'image/png', value: 'not bytes' } }, 'media.value is required'],
     ['uploadTempMedia', { type: 'image', media: { contentType: 'image/png', value: new Float32Array(4) } }, 'media.value must be a Buffer or Uint8Array'],

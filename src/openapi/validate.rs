@@ -95,6 +95,14 @@ pub fn upload_temp_media(params: &mut Params, naming: &Naming) -> ApiResult<()> 
       shown(content_type)
     )));
   }
+  // It goes into the multipart part's header as is: no line breaks or control characters.
+  if http::HeaderValue::from_str(content_type).is_err() {
+    return Err(ApiError::invalid(format!(
+      "{} {} is not a MIME type",
+      naming.field("media.content_type"),
+      shown(content_type)
+    )));
+  }
   if let Some(file_name) = media.get("file_name").or_else(|| media.get("fileName")) {
     if !matches!(file_name, Value::String(s) if !s.is_empty()) {
       return Err(ApiError::invalid(format!(
