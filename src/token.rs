@@ -318,7 +318,8 @@ impl Tokens {
             "secret": secret,
             "force_refresh": force,
           }))
-          .unwrap_or_default(),
+          .unwrap_or_default()
+          .into(),
         ),
         // A repeated forced refresh would spend quota twice; a plain one is a read.
         delivery: if force {

@@ -35,7 +35,7 @@ pub enum Delivery {
 
 pub enum Body {
   Empty,
-  Json(Vec<u8>),
+  Json(Bytes),
   File {
     field: &'static str,
     file_name: String,
@@ -51,7 +51,7 @@ impl Body {
       Body::Empty => (None, Bytes::new()),
       Body::Json(bytes) => (
         Some(HeaderValue::from_static("application/json; charset=utf-8")),
-        Bytes::copy_from_slice(bytes),
+        bytes.clone(),
       ),
       Body::File {
         field,

@@ -183,7 +183,7 @@ impl ApiCall {
       Wire::JsonBody => {
         let body = serde_json::to_vec(&params.json)
           .map_err(|e| ApiError::invalid(format!("params could not be written as JSON: {e}")))?;
-        (Vec::new(), Body::Json(body))
+        (Vec::new(), Body::Json(body.into()))
       }
       Wire::Query(names) => {
         let query = names
