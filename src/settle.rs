@@ -149,17 +149,13 @@ const MAX_BATCH: usize = 64;
 pub mod batch {
   use super::*;
 
-  #[derive(Default)]
-  struct Held {
-    /// Per channel (one per instance and JS thread), in completion order.
-    groups: Vec<(Arc<Channel>, Vec<Completion>)>,
-    count: usize,
-  }
+  /// Per channel (one per instance and JS thread), in completion order.
+  type Held = Vec<(Arc<Channel>, Vec<Completion>)>;
 
   thread_local! {
     /// Set on the runtime's worker threads, whose park hook flushes what they hold.
     static ON_WORKER: Cell<bool> = const { Cell::new(false) };
-    static HELD: RefCell<Held> = RefCell::new(Held::default());
+    static HELD: RefCell<Held> = const { RefCell::new(Vec::new()) };
   }
 
   /// The runtime's `on_thread_start`.
@@ -170,11 +166,7 @@ pub mod batch {
   /// The runtime's `on_thread_park` and `on_thread_stop`: hands over what this thread holds.
   pub fn flush() {
     let groups = HELD
-      .try_with(|held| {
-        let mut held = held.borrow_mut();
-        held.count = 0;
-        std::mem::take(&mut held.groups)
-      })
+      .try_with(|held| std::mem::take(&mut *held.borrow_mut()))
       .unwrap_or_default();
     for (channel, completions) in groups {
       // Fails only once the env is being torn down (a worker terminated): nobody is waiting.
@@ -193,15 +185,17 @@ pub mod batch {
     let full = HELD.with(|held| {
       let mut held = held.borrow_mut();
       match held
-        .groups
         .iter_mut()
         .find(|(held_channel, _)| Arc::ptr_eq(held_channel, &channel))
       {
         Some((_, completions)) => completions.push(completion),
-        None => held.groups.push((channel, vec![completion])),
+        None => held.push((channel, vec![completion])),
       }
-      held.count += 1;
-      held.count >= MAX_BATCH
+      held
+        .iter()
+        .map(|(_, completions)| completions.len())
+        .sum::<usize>()
+        >= MAX_BATCH
     });
     if full {
       flush();
