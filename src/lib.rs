@@ -7,11 +7,13 @@ mod config;
 mod connector;
 mod error;
 mod instance;
+mod local;
 mod openapi;
 mod params;
 mod settle;
 mod token;
 mod transport;
+mod uv;
 mod wechat;
 
 use std::sync::Arc;
@@ -99,6 +101,14 @@ impl Client {
         panic!("deliberate panic in the runtime")
       })
   }
+
+  /// Where this instance's calls run: `"js-thread"` or `"runtime-thread"` (the fallback), so that
+  /// the tests can check which path they exercise.
+  #[doc(hidden)]
+  #[napi(js_name = "__driverForTests")]
+  pub fn driver_for_tests(&self) -> &'static str {
+    self.settler.place()
+  }
 }
 
 /// The pure parts, for the fuzz targets in `fuzz/`; not a public API.
@@ -177,27 +187,16 @@ impl ToNapiValue for ResolvedValue {
   }
 }
 
-/// The runtime the calls run on. One worker thread: the work per call is small and mostly
-/// waiting on I/O, and every extra worker adds wake-ups and cross-thread hand-offs per call.
 #[napi_derive::module_init]
-fn init_runtime() {
+fn init() {
   // mimalloc commits every segment of a thread after its first one in full (4 MiB) as soon as it
   // takes it: 4.4 MiB more peak RSS for a process that loads the addon and sends one message
   // (48.9 against 44.4 MiB with glibc's malloc). Committed page by page instead: 45.4 MiB.
   // (`mi_option_eager_commit` is 3 in mimalloc v2's `mi_option_e`; the crate names no constant.)
   unsafe { libmimalloc_sys::mi_option_set(3, 0) };
-  let workers = std::env::var("WX_OPENAPI_NATIVE_THREADS")
-    .ok()
-    .and_then(|v| v.parse().ok())
-    .unwrap_or(1usize);
-  if let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
-    .worker_threads(workers.max(1))
-    .on_thread_start(settle::batch::worker_started)
-    .on_thread_park(settle::batch::flush)
-    .on_thread_stop(settle::batch::flush)
-    .enable_all()
-    .build()
-  {
+  // napi-rs would otherwise start its own multi-threaded runtime, which no call uses: calls run
+  // on their JS thread's runtime (local.rs) or on settle.rs's. This one starts no thread.
+  if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().build() {
     napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
   }
 }

@@ -1,4 +1,5 @@
-//! Settling the promises of calls from the runtime threads.
+//! Settling the promises of calls: on the JS thread itself ([`crate::local`]), or, where that
+//! cannot be set up, from a runtime thread as below.
 //!
 //! napi's `spawn_future_with_callback` creates a threadsafe function (an async handle, a queue and
 //! their teardown) for every call. Here one threadsafe function per instance carries every
@@ -14,7 +15,7 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicPtr, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use napi::bindgen_prelude::*;
 use napi::sys;
@@ -24,29 +25,98 @@ use napi::threadsafe_function::{
 
 use crate::error::ApiResult;
 use crate::instance::{guard, resolved_value};
+use crate::local::Driver;
 use crate::openapi::Reply;
 
 /// A promise's resolver. Only ever used on the JS thread of the env that created it; it travels
 /// through the runtime untouched.
-struct Deferred(sys::napi_deferred);
+pub struct Deferred(sys::napi_deferred);
 unsafe impl Send for Deferred {}
 
-struct Completion {
-  deferred: Deferred,
-  api: String,
-  outcome: ApiResult<Reply>,
+pub struct Completion {
+  pub deferred: Deferred,
+  pub api: String,
+  pub outcome: ApiResult<Reply>,
+}
+
+/// A new promise and its resolver.
+pub fn new_promise<'env>(env: &'env Env) -> Result<(Deferred, Unknown<'env>)> {
+  let mut deferred = std::ptr::null_mut();
+  let mut promise = std::ptr::null_mut();
+  check_status!(unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) })?;
+  Ok((Deferred(deferred), unsafe {
+    Unknown::from_napi_value(env.raw(), promise)
+  }?))
+}
+
+/// Where an instance's calls run: on its JS thread where that can be set up
+/// ([`crate::local`]), or on the runtime thread.
+pub enum Settler {
+  OnJsThread(Rc<Driver>),
+  OnRuntimeThread(Threaded),
+}
+
+impl Settler {
+  pub fn new(env: &Env) -> Result<Self> {
+    match Driver::for_env(env) {
+      Some(driver) => Ok(Settler::OnJsThread(driver)),
+      None => Threaded::new(env).map(Settler::OnRuntimeThread),
+    }
+  }
+
+  pub fn place(&self) -> &'static str {
+    match self {
+      Settler::OnJsThread(_) => "js-thread",
+      Settler::OnRuntimeThread(_) => "runtime-thread",
+    }
+  }
+
+  /// Starts `work` and returns the promise it will settle. A panic inside settles it as an
+  /// internal error.
+  pub fn run<'env>(
+    &self,
+    env: &'env Env,
+    api: String,
+    work: impl Future<Output = ApiResult<Reply>> + Send + 'static,
+  ) -> Result<Unknown<'env>> {
+    match self {
+      Settler::OnJsThread(driver) => driver.run(env, api, work),
+      Settler::OnRuntimeThread(threaded) => threaded.run(env, api, work),
+    }
+  }
+}
+
+/// The runtime of [`Threaded`]: one worker thread, built on first use. The work per call is small
+/// and mostly waiting on I/O, and every extra worker adds wake-ups and cross-thread hand-offs.
+fn runtime() -> &'static tokio::runtime::Runtime {
+  static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+  RUNTIME.get_or_init(|| {
+    let workers = std::env::var("WX_OPENAPI_NATIVE_THREADS")
+      .ok()
+      .and_then(|v| v.parse().ok())
+      .unwrap_or(1usize);
+    tokio::runtime::Builder::new_multi_thread()
+      .worker_threads(workers.max(1))
+      .on_thread_start(batch::worker_started)
+      .on_thread_park(batch::flush)
+      .on_thread_stop(batch::flush)
+      .enable_all()
+      .build()
+      .expect("the runtime thread could not be started")
+  })
 }
 
 type Channel = ThreadsafeFunction<Vec<Completion>, (), (), Status, false, true>;
 
-pub struct Settler {
+/// Calls run on the runtime thread, their completions carried back by a threadsafe function.
+pub struct Threaded {
   channel: Arc<Channel>,
   /// Calls begun and not yet settled; touched only on the JS thread.
   pending: Rc<Cell<usize>>,
 }
 
-impl Settler {
-  pub fn new(env: &Env) -> Result<Self> {
+impl Threaded {
+  fn new(env: &Env) -> Result<Self> {
     let pending = Rc::new(Cell::new(0usize));
     let raw_channel = Arc::new(AtomicPtr::new(std::ptr::null_mut()));
     let noop = env.create_function_from_closure::<(), (), _>("settle", |_| Ok(()))?;
@@ -83,25 +153,21 @@ impl Settler {
     })
   }
 
-  /// Starts `work` on the runtime and returns the promise it will settle. A panic inside settles
-  /// it as an internal error.
-  pub fn run<'env>(
+  fn run<'env>(
     &self,
     env: &'env Env,
     api: String,
     work: impl Future<Output = ApiResult<Reply>> + Send + 'static,
   ) -> Result<Unknown<'env>> {
-    let mut deferred = std::ptr::null_mut();
-    let mut promise = std::ptr::null_mut();
-    check_status!(unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) })?;
+    let (deferred, promise) = new_promise(env)?;
     if self.pending.get() == 0 {
       // A call in flight keeps the process alive, as any pending I/O in Node does.
       check_status!(unsafe { sys::napi_ref_threadsafe_function(env.raw(), self.channel.raw()) })?;
     }
     self.pending.set(self.pending.get() + 1);
-    let deferred = Deferred(deferred);
     let channel = Arc::clone(&self.channel);
-    napi::bindgen_prelude::spawn(async move {
+    let _context = runtime().enter();
+    crate::local::spawn(async move {
       let outcome = guard(work).await;
       batch::deliver(
         channel,
@@ -112,11 +178,11 @@ impl Settler {
         },
       );
     });
-    unsafe { Unknown::from_napi_value(env.raw(), promise) }
+    Ok(promise)
   }
 }
 
-fn settle(env: &Env, completion: Completion) {
+pub fn settle(env: &Env, completion: Completion) {
   let Completion {
     deferred,
     api,

@@ -11,7 +11,7 @@ use http::header::{ACCEPT, CONTENT_TYPE, PROXY_AUTHORIZATION, USER_AGENT};
 use http::{HeaderValue, Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::rt::TokioTimer;
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
@@ -172,7 +172,7 @@ impl Transport {
       .map_err(|e| ApiError::invalid(format!("apiBaseUrl gives no valid URL: {e}")))?;
     let proxy_authorization = connector.proxy_authorization(&base);
     let sockets = connector.sockets();
-    let http = Client::builder(TokioExecutor::new())
+    let http = Client::builder(crate::local::Executor)
       .pool_timer(TokioTimer::new())
       .pool_idle_timeout(Duration::from_secs(50))
       // More idle sockets than requests allowed in flight would never be used.
@@ -350,7 +350,7 @@ impl TimerAnchor {
       return;
     }
     let anchor = Arc::clone(self);
-    tokio::spawn(async move {
+    crate::local::spawn(async move {
       loop {
         tokio::time::sleep(anchor.period).await;
         if !anchor.used.swap(false, Ordering::AcqRel) {

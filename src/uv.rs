@@ -1,0 +1,121 @@
+//! The few libuv functions the JS-thread driver needs ([`crate::local`]).
+//!
+//! Node exports libuv's symbols from its own binary, so they are looked up in the running process
+//! rather than linked: the addon then has no undefined symbols, and `cargo test` binaries, which
+//! run without Node, still link. Where they are missing (a host that hides them), the driver is
+//! not used and calls run on the runtime thread instead.
+
+use std::ffi::{c_int, c_void, CStr};
+use std::sync::OnceLock;
+
+pub type Handle = *mut c_void;
+pub type Loop = *mut c_void;
+pub type PollCallback = unsafe extern "C" fn(Handle, c_int, c_int);
+pub type TimerCallback = unsafe extern "C" fn(Handle);
+pub type CloseCallback = unsafe extern "C" fn(Handle);
+
+/// `UV_READABLE` of `uv_poll_event`.
+pub const READABLE: c_int = 1;
+// `uv_handle_type` values (uv.h: UV_HANDLE_TYPE_MAP order, from 1).
+const POLL: c_int = 8;
+const TIMER: c_int = 13;
+
+pub struct Uv {
+  handle_size: unsafe extern "C" fn(c_int) -> usize,
+  poll_init: unsafe extern "C" fn(Loop, Handle, c_int) -> c_int,
+  poll_start: unsafe extern "C" fn(Handle, c_int, PollCallback) -> c_int,
+  timer_init: unsafe extern "C" fn(Loop, Handle) -> c_int,
+  timer_start: unsafe extern "C" fn(Handle, TimerCallback, u64, u64) -> c_int,
+  timer_stop: unsafe extern "C" fn(Handle) -> c_int,
+  close: unsafe extern "C" fn(Handle, CloseCallback),
+  unref: unsafe extern "C" fn(Handle),
+}
+
+/// libuv, if this process exports it.
+pub fn get() -> Option<&'static Uv> {
+  static UV: OnceLock<Option<Uv>> = OnceLock::new();
+  UV.get_or_init(|| unsafe { lookup() }).as_ref()
+}
+
+unsafe fn symbol<T: Copy>(name: &CStr) -> Option<T> {
+  let address = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+  // SAFETY: T is the function pointer type libuv's uv.h declares for `name`.
+  (!address.is_null()).then(|| unsafe { std::mem::transmute_copy(&address) })
+}
+
+unsafe fn lookup() -> Option<Uv> {
+  unsafe {
+    Some(Uv {
+      handle_size: symbol(c"uv_handle_size")?,
+      poll_init: symbol(c"uv_poll_init")?,
+      poll_start: symbol(c"uv_poll_start")?,
+      timer_init: symbol(c"uv_timer_init")?,
+      timer_start: symbol(c"uv_timer_start")?,
+      timer_stop: symbol(c"uv_timer_stop")?,
+      close: symbol(c"uv_close")?,
+      unref: symbol(c"uv_unref")?,
+    })
+  }
+}
+
+impl Uv {
+  /// A zeroed handle of `kind`'s size; freed by [`Uv::close`].
+  fn alloc(&self, kind: c_int) -> Handle {
+    unsafe { libc::calloc(1, (self.handle_size)(kind)) }
+  }
+
+  /// A poll handle watching `fd` for readability, not keeping the loop alive.
+  pub unsafe fn poll_readable(
+    &self,
+    uv_loop: Loop,
+    fd: c_int,
+    on_ready: PollCallback,
+  ) -> Option<Handle> {
+    let handle = self.alloc(POLL);
+    if handle.is_null() {
+      return None;
+    }
+    unsafe {
+      if (self.poll_init)(uv_loop, handle, fd) != 0 {
+        libc::free(handle);
+        return None;
+      }
+      (self.unref)(handle);
+      if (self.poll_start)(handle, READABLE, on_ready) != 0 {
+        self.close(handle);
+        return None;
+      }
+    }
+    Some(handle)
+  }
+
+  /// A stopped timer.
+  pub unsafe fn timer(&self, uv_loop: Loop) -> Option<Handle> {
+    let handle = self.alloc(TIMER);
+    if handle.is_null() {
+      return None;
+    }
+    if unsafe { (self.timer_init)(uv_loop, handle) } != 0 {
+      unsafe { libc::free(handle) };
+      return None;
+    }
+    Some(handle)
+  }
+
+  /// Fires `callback` every `period_ms`, keeping the loop alive while it runs.
+  pub unsafe fn timer_repeat(&self, timer: Handle, callback: TimerCallback, period_ms: u64) {
+    unsafe { (self.timer_start)(timer, callback, period_ms, period_ms) };
+  }
+
+  pub unsafe fn timer_stop(&self, timer: Handle) {
+    unsafe { (self.timer_stop)(timer) };
+  }
+
+  /// Closes the handle (which stops it) and frees it once libuv is done with it.
+  pub unsafe fn close(&self, handle: Handle) {
+    unsafe extern "C" fn free(handle: Handle) {
+      unsafe { libc::free(handle) };
+    }
+    unsafe { (self.close)(handle, free) };
+  }
+}
