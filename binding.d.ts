@@ -26,6 +26,11 @@ export declare class Client {
    * tests can check that a panic becomes a rejection with an errCode and never an abort.
    */
   __panicForTests(place: string): Promise<any>
+  /**
+   * Where this instance's calls run: `"js-thread"` or `"runtime-thread"` (the fallback), so that
+   * the tests can check which path they exercise.
+   */
+  __driverForTests(): string
 }
 
 /** The names of the `customerServiceMessage` calls, from the call table. */
