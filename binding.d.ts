@@ -27,8 +27,8 @@ export declare class Client {
    */
   __panicForTests(place: string): Promise<any>
   /**
-   * Where this instance's calls run: `"js-thread"` or `"runtime-thread"` (the fallback), so that
-   * the tests can check which path they exercise.
+   * Where this instance's calls run now: `"js-thread"`, `"helper-thread"` (under load) or
+   * `"runtime-thread"` (the fallback), so that the tests can check which path they exercise.
    */
   __driverForTests(): string
 }

@@ -41,3 +41,35 @@ test(`on the runtime thread, the call suites pass too (${ON_THE_FALLBACK.join(',
   const passed = Number(child.stdout.match(/^# pass (\d+)/m)?.[1])
   assert.ok(passed >= 40, `only ${passed} tests ran`)
 })
+
+test('under load the runtime goes to a helper thread, and comes back to the JS thread after', { skip: process.platform !== 'linux', timeout: 60_000 }, async (t) => {
+  const { startEmulator } = require('../emulator')
+  const emu = await startEmulator({ messageLimit: Infinity })
+  t.after(() => emu.close())
+  const client = new Client({ appid: emu.appid, secret: emu.secret, apiBaseUrl: emu.url })
+  const send = (touser) => client.call('send', { touser, msgtype: 'text', text: { content: 'x' } }, true)
+
+  assert.equal((await send('first')).errCode, 0)
+  assert.equal(client.__driverForTests(), 'js-thread')
+
+  // Calls already in flight on the JS thread when it hands the runtime over settle all the same.
+  const burst = Array.from({ length: 32 }, (_, i) => send(`burst-${i}`))
+  assert.equal(client.__driverForTests(), 'helper-thread')
+  const results = await Promise.all(burst)
+  assert.deepEqual(new Set(results.map((r) => r.errCode)), new Set([0]))
+
+  // One at a time again: within a few ticks of the runtime's timer it is the JS thread's again.
+  let alone = 0
+  const deadline = Date.now() + 30_000
+  while (client.__driverForTests() !== 'js-thread' && Date.now() < deadline) {
+    assert.equal((await send(`alone-${alone++}`)).errCode, 0)
+  }
+  assert.equal(client.__driverForTests(), 'js-thread')
+  assert.equal((await send('last')).errCode, 0)
+  assert.equal(client.__driverForTests(), 'js-thread')
+
+  // Every message reached WeChat once.
+  const sent = emu.messages.map((m) => m.touser)
+  assert.equal(sent.length, 1 + 32 + alone + 1)
+  assert.equal(new Set(sent).size, sent.length)
+})

@@ -102,8 +102,8 @@ impl Client {
       })
   }
 
-  /// Where this instance's calls run: `"js-thread"` or `"runtime-thread"` (the fallback), so that
-  /// the tests can check which path they exercise.
+  /// Where this instance's calls run now: `"js-thread"`, `"helper-thread"` (under load) or
+  /// `"runtime-thread"` (the fallback), so that the tests can check which path they exercise.
   #[doc(hidden)]
   #[napi(js_name = "__driverForTests")]
   pub fn driver_for_tests(&self) -> &'static str {

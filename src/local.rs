@@ -24,11 +24,12 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 
 use napi::bindgen_prelude::*;
 use napi::sys;
+use tokio::runtime::Runtime;
 
 use crate::error::ApiResult;
 use crate::instance::guard;
@@ -36,9 +37,16 @@ use crate::openapi::Reply;
 use crate::settle::{new_promise, settle, Completion};
 use crate::uv;
 
-/// How often a drive runs while calls are pending, for the runtime's timers (timeouts, backoff):
-/// they fire at most this late.
+/// How often the loop drives the runtime while calls are pending, for its timers (timeouts,
+/// backoff): they fire at most this late. Also how often a helper's load is looked at.
 const TICK_MS: u64 = 10;
+/// Calls pending at which the runtime goes to the helper thread.
+const HAND_OVER_AT: usize = 4;
+/// The most calls pending during a tick for the runtime to come back to the JS thread.
+const TAKE_BACK_AT: usize = 1;
+/// The most completions the helper holds before it wakes the JS thread, if it never runs out of
+/// work.
+const MAX_BATCH: usize = 64;
 
 thread_local! {
   static DRIVER: RefCell<Option<Rc<Driver>>> = const { RefCell::new(None) };
@@ -50,20 +58,99 @@ thread_local! {
   static PARKED_AT: Cell<Option<u64>> = const { Cell::new(None) };
   /// The waker of the running drive's [`UntilIdle`].
   static IDLE_WAKER: RefCell<Option<Waker>> = const { RefCell::new(None) };
-  /// Calls finished by the runtime and not yet settled.
-  static DONE: RefCell<Vec<Completion>> = const { RefCell::new(Vec::new()) };
+  /// Set while the JS thread drives a runtime.
   static DRIVING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Who runs the runtime.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+  /// The JS thread, from its event loop.
+  JsThread,
+  /// The helper thread, blocked in the runtime: many calls are pending, and two threads (one
+  /// converting and settling, one doing HTTP and TLS) then send more than one.
+  Helper,
+  /// The helper was asked to give the runtime back and has not yet said it did.
+  Returning,
+}
+
+/// What the JS thread and the helper thread share.
+struct Shared {
+  /// Completions not yet settled; the tasks push them from whichever thread runs them.
+  done: Mutex<Done>,
+  control: Mutex<Control>,
+  wake_helper: Condvar,
+}
+
+struct Done {
+  completions: Vec<Completion>,
+  /// The async handle that wakes the JS thread (as an address: the handle is the loop's).
+  notify: usize,
+  /// Set when the env goes: the handle is closed and nobody is left to settle.
+  closed: bool,
+}
+
+#[derive(Default)]
+struct Control {
+  /// The JS thread asks the helper to run the runtime.
+  take: bool,
+  /// The JS thread asks the helper to give it back.
+  give_back: bool,
+  /// The helper gave it back; the JS thread may drive again.
+  given_back: bool,
+  shutdown: bool,
+  /// Wakes the helper's [`UntilGiveBack`].
+  waker: Option<Waker>,
+}
+
+impl Shared {
+  fn done(&self) -> MutexGuard<'_, Done> {
+    self.done.lock().unwrap_or_else(|e| e.into_inner())
+  }
+
+  fn control(&self) -> MutexGuard<'_, Control> {
+    self.control.lock().unwrap_or_else(|e| e.into_inner())
+  }
+
+  fn complete(&self, completion: Completion) {
+    let mut done = self.done();
+    done.completions.push(completion);
+    if !DRIVING.get() && done.completions.len() >= MAX_BATCH {
+      Self::notify(&done);
+    }
+  }
+
+  /// On the helper: has the JS thread settle what is done.
+  fn flush(&self) {
+    let done = self.done();
+    if !done.completions.is_empty() {
+      Self::notify(&done);
+    }
+  }
+
+  fn notify(done: &Done) {
+    if let (false, Some(uv)) = (done.closed, uv::get()) {
+      // The handle stays open while `closed` is false, which is only changed under this lock.
+      unsafe { uv.async_send(done.notify as uv::Handle) };
+    }
+  }
 }
 
 pub struct Driver {
   env: sys::napi_env,
-  runtime: RefCell<Option<tokio::runtime::Runtime>>,
+  runtime: RefCell<Option<Arc<Runtime>>>,
+  shared: Arc<Shared>,
+  helper: RefCell<Option<std::thread::JoinHandle<()>>>,
+  mode: Cell<Mode>,
   uv: &'static uv::Uv,
   poll: uv::Handle,
   tick: uv::Handle,
+  notify: uv::Handle,
   async_context: sys::napi_async_context,
   /// Calls begun and not yet settled.
   pending: Cell<usize>,
+  /// The most calls pending since the last tick.
+  peak: Cell<usize>,
 }
 
 impl Driver {
@@ -100,29 +187,76 @@ impl Driver {
     if unsafe { sys::napi_get_uv_event_loop(env, &mut uv_loop) } != sys::Status::napi_ok {
       return None;
     }
+    let uv_loop: uv::Loop = uv_loop.cast();
+    let shared = Arc::new(Shared {
+      done: Mutex::new(Done {
+        completions: Vec::new(),
+        notify: 0,
+        closed: false,
+      }),
+      control: Mutex::new(Control::default()),
+      wake_helper: Condvar::new(),
+    });
     let before = epoll::instances();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-      .enable_all()
-      .on_thread_park(parked)
-      .build()
-      .ok()?;
+    let runtime = {
+      let shared = Arc::clone(&shared);
+      tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .on_thread_park(move || {
+          if DRIVING.get() {
+            parked_on_js_thread()
+          } else {
+            shared.flush()
+          }
+        })
+        .build()
+        .ok()?
+    };
     let fd = epoll::reactor_of(&runtime, &before)?;
-    let poll = unsafe { uv.poll_readable(uv_loop.cast(), fd, on_readable) }?;
-    let Some(tick) = (unsafe { uv.timer(uv_loop.cast()) }) else {
-      unsafe { uv.close(poll) };
+    let handles = unsafe {
+      (
+        uv.poll(uv_loop, fd),
+        uv.timer(uv_loop),
+        uv.async_handle(uv_loop, on_notify),
+      )
+    };
+    let (Some(poll), Some(tick), Some(notify)) = handles else {
+      for handle in [handles.0, handles.1, handles.2].into_iter().flatten() {
+        unsafe { uv.close(handle) };
+      }
       return None;
     };
+    if !unsafe { uv.poll_start(poll, on_readable) } {
+      for handle in [poll, tick, notify] {
+        unsafe { uv.close(handle) };
+      }
+      return None;
+    }
+    shared.done().notify = notify as usize;
     let async_context = unsafe { async_context(env) };
     unsafe { sys::napi_add_env_cleanup_hook(env, Some(on_env_cleanup), std::ptr::null_mut()) };
     Some(Self {
       env,
-      runtime: RefCell::new(Some(runtime)),
+      runtime: RefCell::new(Some(Arc::new(runtime))),
+      shared,
+      helper: RefCell::new(None),
+      mode: Cell::new(Mode::JsThread),
       uv,
       poll,
       tick,
+      notify,
       async_context,
       pending: Cell::new(0),
+      peak: Cell::new(0),
     })
+  }
+
+  /// Who runs the runtime now, for the tests.
+  pub fn place(&self) -> &'static str {
+    match self.mode.get() {
+      Mode::JsThread => "js-thread",
+      Mode::Helper | Mode::Returning => "helper-thread",
+    }
   }
 
   /// Starts `work` and returns the promise it will settle. A panic inside settles it as an
@@ -134,26 +268,50 @@ impl Driver {
     work: impl Future<Output = ApiResult<Reply>> + Send + 'static,
   ) -> Result<Unknown<'env>> {
     let (deferred, promise) = new_promise(env)?;
-    if self.pending.get() == 0 {
+    let pending = self.pending.get() + 1;
+    self.pending.set(pending);
+    self.peak.set(self.peak.get().max(pending));
+    if pending == 1 {
       // Pending calls keep the process alive, as pending I/O in Node does, and need the tick.
-      unsafe { self.uv.timer_repeat(self.tick, on_tick, TICK_MS) };
+      self.tick_while_pending(true);
     }
-    self.pending.set(self.pending.get() + 1);
-    self.drive(Some(async move {
+    let shared = Arc::clone(&self.shared);
+    let task = async move {
       let outcome = guard(work).await;
-      DONE.with_borrow_mut(|done| {
-        done.push(Completion {
-          deferred,
-          api,
-          outcome,
-        })
+      shared.complete(Completion {
+        deferred,
+        api,
+        outcome,
       });
-    }));
-    self.settle_done(env);
+    };
+    if self.mode.get() == Mode::JsThread && pending >= HAND_OVER_AT {
+      self.hand_over();
+    }
+    if self.mode.get() == Mode::JsThread {
+      self.drive(Some(task));
+      self.settle_done(env);
+    } else if let Some(runtime) = self.runtime.borrow().as_ref() {
+      runtime.spawn(Tracked::new(task));
+    }
     Ok(promise)
   }
 
-  /// Runs the runtime until it has nothing left to do right now, starting `task` first.
+  fn tick_while_pending(&self, pending: bool) {
+    unsafe {
+      if pending {
+        self.uv.timer_repeat(self.tick, on_tick, TICK_MS);
+        self.uv.keep_alive(self.tick, true);
+      } else if self.mode.get() == Mode::JsThread {
+        self.uv.timer_stop(self.tick);
+      } else {
+        // Still ticking, to take the runtime back, but an idle process may exit.
+        self.uv.keep_alive(self.tick, false);
+      }
+    }
+  }
+
+  /// Runs the runtime on this thread until it has nothing left to do right now, starting `task`
+  /// first. Only while the runtime is the JS thread's.
   fn drive(&self, task: Option<impl Future<Output = ()> + Send + 'static>) {
     let runtime = self.runtime.borrow();
     let Some(runtime) = runtime.as_ref() else {
@@ -177,9 +335,9 @@ impl Driver {
     DRIVING.set(false);
   }
 
-  /// Settles the calls the last drive finished.
+  /// Settles the calls finished so far.
   fn settle_done(&self, env: &Env) {
-    let done = DONE.take();
+    let done = std::mem::take(&mut self.shared.done().completions);
     if done.is_empty() {
       return;
     }
@@ -190,15 +348,17 @@ impl Driver {
     let left = self.pending.get().saturating_sub(settled);
     self.pending.set(left);
     if left == 0 {
-      unsafe { self.uv.timer_stop(self.tick) };
+      self.tick_while_pending(false);
     }
   }
 
-  /// A drive from the event loop: outside any JS call, so the settling gets its own scopes, and
+  /// Work from the event loop: outside any JS call, so the settling gets its own scopes, and
   /// closing the callback scope runs the promise reactions, as for any I/O callback in Node.
-  fn drive_from_loop(&self) {
-    self.drive(None::<std::future::Ready<()>>);
-    if DONE.with_borrow(Vec::is_empty) {
+  fn loop_callback(&self, drive: bool) {
+    if drive && self.mode.get() == Mode::JsThread {
+      self.drive(None::<std::future::Ready<()>>);
+    }
+    if self.shared.done().completions.is_empty() {
       return;
     }
     let env = self.env;
@@ -220,16 +380,131 @@ impl Driver {
     }
   }
 
+  fn on_tick(&self) {
+    match self.mode.get() {
+      Mode::JsThread => self.loop_callback(true),
+      Mode::Helper if self.peak.get() <= TAKE_BACK_AT => self.take_back(),
+      _ => {}
+    }
+    self.peak.set(self.pending.get());
+  }
+
+  /// Gives the runtime to the helper thread (started the first time).
+  fn hand_over(&self) {
+    let Some(runtime) = self.runtime.borrow().as_ref().map(Arc::clone) else {
+      return;
+    };
+    if self.helper.borrow().is_none() {
+      let shared = Arc::clone(&self.shared);
+      let spawned = std::thread::Builder::new()
+        .name("wx-openapi-native".into())
+        .spawn(move || helper(&runtime, &shared));
+      match spawned {
+        Ok(thread) => *self.helper.borrow_mut() = Some(thread),
+        Err(_) => return,
+      }
+    }
+    unsafe { self.uv.poll_stop(self.poll) };
+    self.mode.set(Mode::Helper);
+    self.shared.control().take = true;
+    self.shared.wake_helper.notify_one();
+  }
+
+  /// Asks the helper to give the runtime back; [`Driver::on_notify`] takes it.
+  fn take_back(&self) {
+    self.mode.set(Mode::Returning);
+    let waker = {
+      let mut control = self.shared.control();
+      control.give_back = true;
+      control.waker.take()
+    };
+    if let Some(waker) = waker {
+      waker.wake();
+    }
+  }
+
+  fn on_notify(&self) {
+    if self.mode.get() == Mode::Returning && std::mem::take(&mut self.shared.control().given_back) {
+      self.mode.set(Mode::JsThread);
+      unsafe { self.uv.poll_start(self.poll, on_readable) };
+      if self.pending.get() == 0 {
+        unsafe { self.uv.timer_stop(self.tick) };
+      }
+      // Calls begun meanwhile were queued for whoever runs the runtime next.
+      self.loop_callback(true);
+    } else {
+      self.loop_callback(false);
+    }
+  }
+
   fn shut_down(&self) {
+    {
+      let mut done = self.shared.done();
+      done.closed = true;
+    }
+    let waker = {
+      let mut control = self.shared.control();
+      control.shutdown = true;
+      control.give_back = true;
+      control.waker.take()
+    };
+    if let Some(waker) = waker {
+      waker.wake();
+    }
+    self.shared.wake_helper.notify_one();
+    if let Some(helper) = self.helper.borrow_mut().take() {
+      let _ = helper.join();
+    }
     unsafe {
       self.uv.close(self.poll);
       self.uv.close(self.tick);
+      self.uv.close(self.notify);
       sys::napi_async_destroy(self.env, self.async_context);
     }
     if let Some(runtime) = self.runtime.borrow_mut().take() {
-      // Drops the tasks; a blocking DNS lookup in flight is not waited for.
-      runtime.shutdown_background();
+      if let Ok(runtime) = Arc::try_unwrap(runtime) {
+        // Drops the tasks; a blocking DNS lookup in flight is not waited for.
+        runtime.shutdown_background();
+      }
     }
+  }
+}
+
+/// The helper thread: runs the runtime whenever the JS thread hands it over, until asked for it
+/// back; it then says so through the async handle.
+fn helper(runtime: &Runtime, shared: &Shared) {
+  loop {
+    {
+      let mut control = shared.control();
+      while !control.take && !control.shutdown {
+        control = shared
+          .wake_helper
+          .wait(control)
+          .unwrap_or_else(|e| e.into_inner());
+      }
+      if control.shutdown {
+        return;
+      }
+      control.take = false;
+    }
+    runtime.block_on(UntilGiveBack(shared));
+    shared.control().given_back = true;
+    Shared::notify(&shared.done());
+  }
+}
+
+struct UntilGiveBack<'a>(&'a Shared);
+
+impl Future for UntilGiveBack<'_> {
+  type Output = ();
+
+  fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    let mut control = self.0.control();
+    if std::mem::take(&mut control.give_back) {
+      return Poll::Ready(());
+    }
+    control.waker = Some(cx.waker().clone());
+    Poll::Pending
   }
 }
 
@@ -260,11 +535,15 @@ fn with_driver(f: impl FnOnce(&Driver)) {
 }
 
 unsafe extern "C" fn on_readable(_handle: uv::Handle, _status: c_int, _events: c_int) {
-  with_driver(Driver::drive_from_loop);
+  with_driver(|driver| driver.loop_callback(true));
 }
 
 unsafe extern "C" fn on_tick(_handle: uv::Handle) {
-  with_driver(Driver::drive_from_loop);
+  with_driver(Driver::on_tick);
+}
+
+unsafe extern "C" fn on_notify(_handle: uv::Handle) {
+  with_driver(Driver::on_notify);
 }
 
 unsafe extern "C" fn on_env_cleanup(_arg: *mut c_void) {
@@ -273,10 +552,10 @@ unsafe extern "C" fn on_env_cleanup(_arg: *mut c_void) {
   }
 }
 
-/// The runtime's `on_thread_park`: called with its queue empty, before it polls its driver. The
-/// drive is woken so that the runtime never blocks the JS thread; it then polls its driver
-/// without waiting.
-fn parked() {
+/// The runtime's `on_thread_park` on the JS thread: called with its queue empty, before it polls
+/// its driver. The drive is woken so that the runtime never blocks the JS thread; it then polls
+/// its driver without waiting.
+fn parked_on_js_thread() {
   PARKED_AT.set(Some(WAKES.get()));
   if let Some(waker) = IDLE_WAKER.take() {
     waker.wake();

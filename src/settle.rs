@@ -66,7 +66,7 @@ impl Settler {
 
   pub fn place(&self) -> &'static str {
     match self {
-      Settler::OnJsThread(_) => "js-thread",
+      Settler::OnJsThread(driver) => driver.place(),
       Settler::OnRuntimeThread(_) => "runtime-thread",
     }
   }

@@ -13,10 +13,12 @@ pub type Loop = *mut c_void;
 pub type PollCallback = unsafe extern "C" fn(Handle, c_int, c_int);
 pub type TimerCallback = unsafe extern "C" fn(Handle);
 pub type CloseCallback = unsafe extern "C" fn(Handle);
+pub type AsyncCallback = unsafe extern "C" fn(Handle);
 
 /// `UV_READABLE` of `uv_poll_event`.
 pub const READABLE: c_int = 1;
 // `uv_handle_type` values (uv.h: UV_HANDLE_TYPE_MAP order, from 1).
+const ASYNC: c_int = 1;
 const POLL: c_int = 8;
 const TIMER: c_int = 13;
 
@@ -24,10 +26,14 @@ pub struct Uv {
   handle_size: unsafe extern "C" fn(c_int) -> usize,
   poll_init: unsafe extern "C" fn(Loop, Handle, c_int) -> c_int,
   poll_start: unsafe extern "C" fn(Handle, c_int, PollCallback) -> c_int,
+  poll_stop: unsafe extern "C" fn(Handle) -> c_int,
+  async_init: unsafe extern "C" fn(Loop, Handle, AsyncCallback) -> c_int,
+  async_send: unsafe extern "C" fn(Handle) -> c_int,
   timer_init: unsafe extern "C" fn(Loop, Handle) -> c_int,
   timer_start: unsafe extern "C" fn(Handle, TimerCallback, u64, u64) -> c_int,
   timer_stop: unsafe extern "C" fn(Handle) -> c_int,
   close: unsafe extern "C" fn(Handle, CloseCallback),
+  ref_: unsafe extern "C" fn(Handle),
   unref: unsafe extern "C" fn(Handle),
 }
 
@@ -49,10 +55,14 @@ unsafe fn lookup() -> Option<Uv> {
       handle_size: symbol(c"uv_handle_size")?,
       poll_init: symbol(c"uv_poll_init")?,
       poll_start: symbol(c"uv_poll_start")?,
+      poll_stop: symbol(c"uv_poll_stop")?,
+      async_init: symbol(c"uv_async_init")?,
+      async_send: symbol(c"uv_async_send")?,
       timer_init: symbol(c"uv_timer_init")?,
       timer_start: symbol(c"uv_timer_start")?,
       timer_stop: symbol(c"uv_timer_stop")?,
       close: symbol(c"uv_close")?,
+      ref_: symbol(c"uv_ref")?,
       unref: symbol(c"uv_unref")?,
     })
   }
@@ -64,13 +74,8 @@ impl Uv {
     unsafe { libc::calloc(1, (self.handle_size)(kind)) }
   }
 
-  /// A poll handle watching `fd` for readability, not keeping the loop alive.
-  pub unsafe fn poll_readable(
-    &self,
-    uv_loop: Loop,
-    fd: c_int,
-    on_ready: PollCallback,
-  ) -> Option<Handle> {
+  /// A poll handle for `fd`, stopped, not keeping the loop alive.
+  pub unsafe fn poll(&self, uv_loop: Loop, fd: c_int) -> Option<Handle> {
     let handle = self.alloc(POLL);
     if handle.is_null() {
       return None;
@@ -81,12 +86,49 @@ impl Uv {
         return None;
       }
       (self.unref)(handle);
-      if (self.poll_start)(handle, READABLE, on_ready) != 0 {
-        self.close(handle);
-        return None;
-      }
     }
     Some(handle)
+  }
+
+  /// Calls `on_ready` whenever the polled descriptor is readable.
+  pub unsafe fn poll_start(&self, poll: Handle, on_ready: PollCallback) -> bool {
+    unsafe { (self.poll_start)(poll, READABLE, on_ready) == 0 }
+  }
+
+  pub unsafe fn poll_stop(&self, poll: Handle) {
+    unsafe { (self.poll_stop)(poll) };
+  }
+
+  /// An async handle (which any thread may signal), not keeping the loop alive.
+  pub unsafe fn async_handle(&self, uv_loop: Loop, callback: AsyncCallback) -> Option<Handle> {
+    let handle = self.alloc(ASYNC);
+    if handle.is_null() {
+      return None;
+    }
+    unsafe {
+      if (self.async_init)(uv_loop, handle, callback) != 0 {
+        libc::free(handle);
+        return None;
+      }
+      (self.unref)(handle);
+    }
+    Some(handle)
+  }
+
+  /// Has the async handle's callback run on its loop soon; from any thread.
+  pub unsafe fn async_send(&self, handle: Handle) {
+    unsafe { (self.async_send)(handle) };
+  }
+
+  /// Whether an active `handle` keeps the loop alive.
+  pub unsafe fn keep_alive(&self, handle: Handle, keep: bool) {
+    unsafe {
+      if keep {
+        (self.ref_)(handle)
+      } else {
+        (self.unref)(handle)
+      }
+    };
   }
 
   /// A stopped timer.
