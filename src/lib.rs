@@ -187,13 +187,31 @@ impl ToNapiValue for ResolvedValue {
   }
 }
 
+/// mimalloc commits every segment of a thread after its first one in full (4 MiB) as soon as it
+/// takes it: 4.4 MiB more peak RSS for a process that loads the addon and sends one message
+/// (48.9 against 44.4 MiB with glibc's malloc). Committed page by page instead: 45.4 MiB.
+/// (`mi_option_eager_commit` is 3 in mimalloc v2's `mi_option_e`; the crate names no constant.)
+///
+/// Set from a constructor with a priority, which runs when the library is loaded and before the
+/// unprioritised constructors napi-rs registers its exports with: the segments taken by their
+/// allocations are lazy too. (From `module_init`, which runs after them, it came too late once
+/// the calls moved to the JS thread: 50.6 MiB.)
+#[cfg(target_os = "linux")]
+#[used]
+#[link_section = ".init_array.00100"]
+static LAZY_COMMIT: extern "C" fn() = {
+  extern "C" fn lazy_commit() {
+    unsafe { libmimalloc_sys::mi_option_set(3, 0) };
+  }
+  lazy_commit
+};
+
 #[napi_derive::module_init]
 fn init() {
-  // mimalloc commits every segment of a thread after its first one in full (4 MiB) as soon as it
-  // takes it: 4.4 MiB more peak RSS for a process that loads the addon and sends one message
-  // (48.9 against 44.4 MiB with glibc's malloc). Committed page by page instead: 45.4 MiB.
-  // (`mi_option_eager_commit` is 3 in mimalloc v2's `mi_option_e`; the crate names no constant.)
-  unsafe { libmimalloc_sys::mi_option_set(3, 0) };
+  #[cfg(not(target_os = "linux"))]
+  unsafe {
+    libmimalloc_sys::mi_option_set(3, 0)
+  };
   // napi-rs would otherwise start its own multi-threaded runtime, which no call uses: calls run
   // on their JS thread's runtime (local.rs) or on settle.rs's. This one starts no thread.
   if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().build() {
