@@ -71,17 +71,17 @@ const CONTENDERS = {
   reqwest: { label: 'raw reqwest', kind: 'rust' },
   'co-wechat-api': { label: 'co-wechat-api', kind: 'node' },
   'reqwest-h1': { label: 'raw reqwest, HTTP/1.1 only', kind: 'rust', args: ['--http1-only'], only: 'https', diagnostic: true },
-  // Diagnostics, by --contenders only: the runtime's worker threads. The addon reads
-  // WX_OPENAPI_NATIVE_THREADS (since 3c21b20; default 1); builds on napi's own runtime read
-  // TOKIO_WORKER_THREADS (tokio's builder, when the code sets no count; default: the core count).
-  'addon-1w': { label: 'wx-openapi-native, 1 tokio worker', kind: 'node', worker: 'addon', env: { WX_OPENAPI_NATIVE_THREADS: '1', TOKIO_WORKER_THREADS: '1' }, diagnostic: true },
-  'addon-2w': { label: 'wx-openapi-native, 2 tokio workers', kind: 'node', worker: 'addon', env: { WX_OPENAPI_NATIVE_THREADS: '2', TOKIO_WORKER_THREADS: '2' }, diagnostic: true },
-  'addon-4w': { label: 'wx-openapi-native, 4 tokio workers', kind: 'node', worker: 'addon', env: { WX_OPENAPI_NATIVE_THREADS: '4', TOKIO_WORKER_THREADS: '4' }, diagnostic: true },
+  // Diagnostics, by --contenders only. The addon's calls run on the JS thread (a helper thread
+  // under load) by default; WX_OPENAPI_NATIVE_DRIVER=threads puts them on a runtime thread pool
+  // instead, of WX_OPENAPI_NATIVE_THREADS workers (default 1).
+  'addon-threads': { label: 'wx-openapi-native, calls on a runtime thread', kind: 'node', worker: 'addon', env: { WX_OPENAPI_NATIVE_DRIVER: 'threads' }, diagnostic: true },
+  'addon-2w': { label: 'wx-openapi-native, 2 runtime workers', kind: 'node', worker: 'addon', env: { WX_OPENAPI_NATIVE_DRIVER: 'threads', WX_OPENAPI_NATIVE_THREADS: '2' }, diagnostic: true },
+  'addon-4w': { label: 'wx-openapi-native, 4 runtime workers', kind: 'node', worker: 'addon', env: { WX_OPENAPI_NATIVE_DRIVER: 'threads', WX_OPENAPI_NATIVE_THREADS: '4' }, diagnostic: true },
   'reqwest-1w': { label: 'raw reqwest, 1 tokio worker', kind: 'rust', args: ['--threads', '1'], diagnostic: true },
 }
 const COLORS = {
   addon: '#d62728', undici: '#1f77b4', fetch: '#2ca02c', reqwest: '#111111', 'co-wechat-api': '#9467bd', 'reqwest-h1': '#7f7f7f',
-  'addon-1w': '#ff7f0e', 'addon-2w': '#bcbd22', 'addon-4w': '#e377c2', 'reqwest-1w': '#8c564b',
+  'addon-threads': '#ff7f0e', 'addon-2w': '#bcbd22', 'addon-4w': '#e377c2', 'reqwest-1w': '#8c564b',
 }
 
 // ---------------------------------------------------------------------------------- helpers
