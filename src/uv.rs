@@ -69,24 +69,23 @@ unsafe fn lookup() -> Option<Uv> {
 }
 
 impl Uv {
-  /// A zeroed handle of `kind`'s size; freed by [`Uv::close`].
-  fn alloc(&self, kind: c_int) -> Handle {
-    unsafe { libc::calloc(1, (self.handle_size)(kind)) }
+  /// A new handle of `kind`, set up by `init` (libuv's `uv_*_init`); freed by [`Uv::close`].
+  fn new_handle(&self, kind: c_int, init: impl FnOnce(Handle) -> c_int) -> Option<Handle> {
+    let handle = unsafe { libc::calloc(1, (self.handle_size)(kind)) };
+    if handle.is_null() {
+      return None;
+    }
+    if init(handle) != 0 {
+      unsafe { libc::free(handle) };
+      return None;
+    }
+    Some(handle)
   }
 
   /// A poll handle for `fd`, stopped, not keeping the loop alive.
   pub unsafe fn poll(&self, uv_loop: Loop, fd: c_int) -> Option<Handle> {
-    let handle = self.alloc(POLL);
-    if handle.is_null() {
-      return None;
-    }
-    unsafe {
-      if (self.poll_init)(uv_loop, handle, fd) != 0 {
-        libc::free(handle);
-        return None;
-      }
-      (self.unref)(handle);
-    }
+    let handle = self.new_handle(POLL, |h| unsafe { (self.poll_init)(uv_loop, h, fd) })?;
+    unsafe { (self.unref)(handle) };
     Some(handle)
   }
 
@@ -101,17 +100,10 @@ impl Uv {
 
   /// An async handle (which any thread may signal), not keeping the loop alive.
   pub unsafe fn async_handle(&self, uv_loop: Loop, callback: AsyncCallback) -> Option<Handle> {
-    let handle = self.alloc(ASYNC);
-    if handle.is_null() {
-      return None;
-    }
-    unsafe {
-      if (self.async_init)(uv_loop, handle, callback) != 0 {
-        libc::free(handle);
-        return None;
-      }
-      (self.unref)(handle);
-    }
+    let handle = self.new_handle(ASYNC, |h| unsafe {
+      (self.async_init)(uv_loop, h, callback)
+    })?;
+    unsafe { (self.unref)(handle) };
     Some(handle)
   }
 
@@ -133,15 +125,7 @@ impl Uv {
 
   /// A stopped timer.
   pub unsafe fn timer(&self, uv_loop: Loop) -> Option<Handle> {
-    let handle = self.alloc(TIMER);
-    if handle.is_null() {
-      return None;
-    }
-    if unsafe { (self.timer_init)(uv_loop, handle) } != 0 {
-      unsafe { libc::free(handle) };
-      return None;
-    }
-    Some(handle)
+    self.new_handle(TIMER, |h| unsafe { (self.timer_init)(uv_loop, h) })
   }
 
   /// Fires `callback` every `period_ms`, keeping the loop alive while it runs.
