@@ -173,7 +173,10 @@ const { startEmulator } = require('wx-openapi-native/emulator')
     const after = await cloud.openapi.customerServiceMessage.send({ touser: 'OPENID2', msgtype: 'text', text })
     assert.strictEqual(after.errCode, 0)
     const addons = process.report.getReport().sharedObjects.filter((f) => f.endsWith('.node'))
-    console.log(JSON.stringify({ node: process.version, arch: process.arch, addons, version: cloud.version }))
+    // Where the calls ran: on Linux, the JS thread's own runtime (src/local.rs), unless it could not be set up.
+    const client = new binding.Client({ accessToken: 'TOKEN' })
+    const driver = typeof client.__driverForTests === 'function' ? client.__driverForTests() : null
+    console.log(JSON.stringify({ node: process.version, arch: process.arch, addons, version: cloud.version, driver }))
   } finally {
     await wechat.close()
   }
@@ -248,6 +251,7 @@ test(`install on the host (${HOST}) without Rust, require, import, send, tsc`, {
   assert.equal(cjs.status, 0, cjs.out)
   const report = JSON.parse(cjs.stdout.trim().split('\n').pop())
   assert.deepEqual(report.addons, [installedBinary])
+  assert.equal(report.driver, 'js-thread')
 
   // ESM import
   const esm = run('node', ['smoke.mjs'], { cwd: app, env: sandboxEnv })
@@ -413,6 +417,7 @@ test('other runtimes (scripts/fetch-test-runtimes.sh)', { skip: hostSkip, timeou
         assert.equal(r.status, 0, r.out)
         const last = JSON.parse(r.stdout.trim().split('\n').pop())
         if (last.addons) assert.deepEqual(last.addons, [installedBinary])
+        if (typeof last.driver === 'string') assert.equal(last.driver, 'js-thread', `${rt.name}: calls on the ${last.driver}`)
         t.diagnostic(`${rt.name} ${script}: ${r.stdout.trim().split('\n').pop()}`)
       }
     })
