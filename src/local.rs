@@ -10,6 +10,11 @@
 //! worker waking the JS thread), which undici, on one thread, never pays: bench/ measured them as
 //! the whole gap at concurrency 1 (BENCHMARKS.md).
 //!
+//! Under load one thread is the limit (TLS especially), so from [`HAND_OVER_AT`] pending calls a
+//! helper thread drives the same runtime instead (`block_on` takes the runtime's core wherever it
+//! is called: the sockets and the pool stay), the JS thread only converting parameters and
+//! settling promises; the JS thread takes the runtime back once the load is gone (see [`Mode`]).
+//!
 //! tokio does not expose its epoll descriptor or a "turn once" call, so two things are done here
 //! by hand. The descriptor is found as the one epoll instance that already holds a socket the new
 //! runtime registered. And a drive knows it is done when the runtime parks (its queue is empty)
