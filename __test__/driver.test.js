@@ -73,3 +73,17 @@ test('under load the runtime goes to a helper thread, and comes back to the JS t
   assert.equal(sent.length, 1 + 32 + alone + 1)
   assert.equal(new Set(sent).size, sent.length)
 })
+
+test('timeouts fire on the helper thread too: 8 calls to a server that never answers', { skip: process.platform !== 'linux', timeout: 60_000 }, async (t) => {
+  const { startEmulator } = require('../emulator')
+  const emu = await startEmulator()
+  t.after(() => emu.close())
+  emu.inject({ path: '/cgi-bin/message/custom/send', delayMs: Infinity, times: Infinity })
+  const client = new Client({ appid: emu.appid, secret: emu.secret, apiBaseUrl: emu.url, timeout: 300 })
+  const calls = Array.from({ length: 8 }, (_, i) => client.call('send', { touser: `t${i}`, msgtype: 'text', text: { content: 'x' } }, true))
+  assert.equal(client.__driverForTests(), 'helper-thread')
+  const outcomes = await Promise.allSettled(calls)
+  assert.deepEqual(outcomes.map((o) => o.status), Array(8).fill('rejected'))
+  assert.deepEqual(outcomes.map((o) => o.reason.errCode), Array(8).fill(-604102))
+  assert.match(outcomes[0].reason.errMsg, /300 ms/)
+})

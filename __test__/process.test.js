@@ -60,6 +60,17 @@ for (const driver of Object.keys(DRIVERS)) {
     })
   }
 
+  test(`the process exits by itself after a burst of calls (calls on the ${driver})`, { timeout: 60_000 }, async (t) => {
+    const emu = await startEmulator()
+    t.after(() => emu.close())
+    const result = await run(t, [fixture('send-and-exit.js'), 'burst', emu.url, emu.appid, emu.secret], driver)
+    assertNoCrash(result, driver)
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, /settled (0,){11}0/)
+    // Twelve at once put the runtime on the helper thread, which must not keep the process alive.
+    if (driver === 'js-thread') assert.match(result.stdout, /driver under load helper-thread/)
+  })
+
   test(`process.exit() with a call in flight exits cleanly (calls on the ${driver})`, { timeout: 60_000 }, async (t) => {
     const emu = await startEmulator()
     t.after(() => emu.close())
