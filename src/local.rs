@@ -156,6 +156,8 @@ pub struct Driver {
   pending: Cell<usize>,
   /// The most calls pending since the last tick.
   peak: Cell<usize>,
+  /// Whether the tick runs.
+  ticking: Cell<bool>,
 }
 
 impl Driver {
@@ -253,6 +255,7 @@ impl Driver {
       async_context,
       pending: Cell::new(0),
       peak: Cell::new(0),
+      ticking: Cell::new(false),
     })
   }
 
@@ -304,14 +307,24 @@ impl Driver {
   fn tick_while_pending(&self, pending: bool) {
     unsafe {
       if pending {
-        self.uv.timer_repeat(self.tick, on_tick, TICK_MS);
+        // Started only if stopped: restarted on every call, the tick would never come while the
+        // calls come faster than it, and a helper that is no longer needed would keep the runtime.
+        if !self.ticking.replace(true) {
+          self.uv.timer_repeat(self.tick, on_tick, TICK_MS);
+        }
         self.uv.keep_alive(self.tick, true);
       } else if self.mode.get() == Mode::JsThread {
-        self.uv.timer_stop(self.tick);
+        self.stop_tick();
       } else {
         // Still ticking, to take the runtime back, but an idle process may exit.
         self.uv.keep_alive(self.tick, false);
       }
+    }
+  }
+
+  fn stop_tick(&self) {
+    if self.ticking.replace(false) {
+      unsafe { self.uv.timer_stop(self.tick) };
     }
   }
 
@@ -433,7 +446,7 @@ impl Driver {
       self.mode.set(Mode::JsThread);
       unsafe { self.uv.poll_start(self.poll, on_readable) };
       if self.pending.get() == 0 {
-        unsafe { self.uv.timer_stop(self.tick) };
+        self.stop_tick();
       }
       // Calls begun meanwhile were queued for whoever runs the runtime next.
       self.loop_callback(true);
