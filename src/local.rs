@@ -39,7 +39,7 @@ use tokio::runtime::Runtime;
 use crate::error::ApiResult;
 use crate::instance::guard;
 use crate::openapi::Reply;
-use crate::settle::{new_promise, settle, Completion};
+use crate::settle::{new_promise, settle, Completion, MAX_BATCH};
 use crate::uv;
 
 /// How often the loop drives the runtime while calls are pending, for its timers (timeouts,
@@ -49,9 +49,6 @@ const TICK_MS: u64 = 10;
 const HAND_OVER_AT: usize = 4;
 /// The most calls pending during a tick for the runtime to come back to the JS thread.
 const TAKE_BACK_AT: usize = 1;
-/// The most completions the helper holds before it wakes the JS thread, if it never runs out of
-/// work.
-const MAX_BATCH: usize = 64;
 
 thread_local! {
   static DRIVER: RefCell<Option<Rc<Driver>>> = const { RefCell::new(None) };
@@ -221,24 +218,22 @@ impl Driver {
     };
     let fd = epoll::reactor_of(&runtime, &before)?;
     let handles = unsafe {
-      (
+      [
         uv.poll(uv_loop, fd),
         uv.timer(uv_loop),
         uv.async_handle(uv_loop, on_notify),
-      )
+      ]
     };
-    let (Some(poll), Some(tick), Some(notify)) = handles else {
-      for handle in [handles.0, handles.1, handles.2].into_iter().flatten() {
+    let polling = match handles {
+      [Some(poll), Some(_), Some(_)] => unsafe { uv.poll_start(poll, on_readable) },
+      _ => false,
+    };
+    let (true, [Some(poll), Some(tick), Some(notify)]) = (polling, handles) else {
+      for handle in handles.into_iter().flatten() {
         unsafe { uv.close(handle) };
       }
       return None;
     };
-    if !unsafe { uv.poll_start(poll, on_readable) } {
-      for handle in [poll, tick, notify] {
-        unsafe { uv.close(handle) };
-      }
-      return None;
-    }
     shared.done().notify = notify as usize;
     let async_context = unsafe { async_context(env) };
     unsafe { sys::napi_add_env_cleanup_hook(env, Some(on_env_cleanup), std::ptr::null_mut()) };
@@ -355,7 +350,14 @@ impl Driver {
 
   /// Settles the calls finished so far.
   fn settle_done(&self, env: &Env) {
-    let done = std::mem::take(&mut self.shared.done().completions);
+    self.settle_all(env, self.take_done());
+  }
+
+  fn take_done(&self) -> Vec<Completion> {
+    std::mem::take(&mut self.shared.done().completions)
+  }
+
+  fn settle_all(&self, env: &Env, done: Vec<Completion>) {
     if done.is_empty() {
       return;
     }
@@ -376,13 +378,16 @@ impl Driver {
     if drive && self.mode.get() == Mode::JsThread {
       self.drive(None::<std::future::Ready<()>>);
     }
-    if self.shared.done().completions.is_empty() {
+    let done = self.take_done();
+    if done.is_empty() {
       return;
     }
     let env = self.env;
     unsafe {
       let mut handle_scope = std::ptr::null_mut();
       if sys::napi_open_handle_scope(env, &mut handle_scope) != sys::Status::napi_ok {
+        // Still settled where they can be: on the next drive.
+        self.shared.done().completions.splice(0..0, done);
         return;
       }
       let mut resource = std::ptr::null_mut();
@@ -390,7 +395,7 @@ impl Driver {
       let opened = sys::napi_create_object(env, &mut resource) == sys::Status::napi_ok
         && sys::napi_open_callback_scope(env, resource, self.async_context, &mut callback_scope)
           == sys::Status::napi_ok;
-      self.settle_done(&Env::from_raw(env));
+      self.settle_all(&Env::from_raw(env), done);
       if opened {
         sys::napi_close_callback_scope(env, callback_scope);
       }

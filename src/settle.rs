@@ -207,9 +207,9 @@ pub fn settle(env: &Env, completion: Completion) {
   }
 }
 
-/// The most completions a worker holds back: a worker that never runs out of work still hands
-/// them over this often.
-const MAX_BATCH: usize = 64;
+/// The most completions a runtime thread holds back (here, and on the helper thread of
+/// [`crate::local`]): one that never runs out of work still hands them over this often.
+pub const MAX_BATCH: usize = 64;
 
 /// The completions held on each runtime worker thread until it parks.
 pub mod batch {

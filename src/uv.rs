@@ -16,7 +16,7 @@ pub type CloseCallback = unsafe extern "C" fn(Handle);
 pub type AsyncCallback = unsafe extern "C" fn(Handle);
 
 /// `UV_READABLE` of `uv_poll_event`.
-pub const READABLE: c_int = 1;
+const READABLE: c_int = 1;
 // `uv_handle_type` values (uv.h: UV_HANDLE_TYPE_MAP order, from 1).
 const ASYNC: c_int = 1;
 const POLL: c_int = 8;
