@@ -18,9 +18,10 @@ export declare class Client {
   constructor(options?: object | undefined | null)
   /**
    * Runs the call `name` of the call table with `params`. Always returns a promise: invalid
-   * params reject it, without anything being sent.
+   * params reject it, without anything being sent. `paramsJson`, where given, is `params` as
+   * JSON text, read instead of the object (see `parse_params`).
    */
-  call(name: string, params: unknown, convertCase: boolean): Promise<any>
+  call(name: string, params: unknown, convertCase: boolean, paramsJson?: unknown | undefined | null): Promise<any>
   /**
    * Panics on purpose, on the JS thread (`"sync"`) or in the runtime (`"async"`), so that the
    * tests can check that a panic becomes a rejection with an errCode and never an abort.
@@ -35,3 +36,6 @@ export declare class Client {
 
 /** The names of the `customerServiceMessage` calls, from the call table. */
 export declare function callNames(): Array<string>
+
+/** Where index.js hands over the factory of resolved values (`settle::set_result_factory`). */
+export declare function setResultFactory(factory: (arg?: unknown) => unknown): void

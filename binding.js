@@ -837,3 +837,4 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.Client = nativeBinding.Client
 module.exports.callNames = nativeBinding.callNames
+module.exports.setResultFactory = nativeBinding.setResultFactory

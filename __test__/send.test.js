@@ -83,6 +83,47 @@ describe('send over the wire', () => {
     }
   })
 
+  // index.js hands plain params over as JSON text (src/params.rs `parse_params`); anything else
+  // is read from the object. Both must put the same bytes on the wire.
+  test('params sent as JSON text and params read from the object reach WeChat the same', async () => {
+    const { Client } = require('../binding.js')
+    const client = new Client({ appid: emu.appid, secret: emu.secret, apiBaseUrl: emu.url })
+    const text = (extra) => ({ touser: 'OPENID', msgtype: 'text', text: { content: 'x' }, ...extra })
+    const cases = [
+      text({ thumbURL: 'x', customHint: [{ innerKey: 'v' }, undefined, null], skipped: undefined }),
+      text({ numbers: [0, -0, 1, -1, 1.5, 1e-7, 2 ** 53 - 1, -(2 ** 53 - 1), 0.1 + 0.2, Number.MIN_VALUE, 1e300] }),
+      text({ strings: ['', '\u0000\n"\\', '你好👋', '\u2028', 'a\ud800b'], ['键Key']: true }),
+      text({ sparse: [1, , 3], flags: [true, false] }), // eslint-disable-line no-sparse-arrays
+      Object.assign(Object.create(null), text({ nested: Object.assign(Object.create(null), { deepKey: { deeperKey: 1 } }) })),
+      text({ fooBar: 1, foo_bar: 2 }),
+      // Not plain JSON: read from the object, with the walk's own rules.
+      text({ big: 2 ** 53, at: new Date(0), boxed: new String('s') }), // eslint-disable-line no-new-wrappers
+    ]
+    for (const convertCase of [true, false]) {
+      const send = cloud.openapi({ convertCase }).customerServiceMessage.send
+      for (const params of cases) {
+        const label = `${JSON.stringify(params)} convertCase ${convertCase}`
+        const viaFacade = await send(params).then((r) => r.errCode, (e) => e.errMsg)
+        const facadeBody = emu.requests.at(-1).rawBody
+        const viaWalk = await client.call('send', params, convertCase).then((r) => r.errCode, (e) => e.errMsg)
+        assert.equal(viaFacade, viaWalk, label)
+        assert.equal(facadeBody, emu.requests.at(-1).rawBody, label)
+      }
+    }
+  })
+
+  test('the JSON text, where given, is what is sent', async () => {
+    const { Client } = require('../binding.js')
+    const client = new Client({ appid: emu.appid, secret: emu.secret, apiBaseUrl: emu.url })
+    const params = { touser: 'OPENID', msgtype: 'text', text: { content: 'from the object' } }
+    await client.call('send', params, true, JSON.stringify({ ...params, text: { content: 'from the text' }, camelKey: 1 }))
+    assert.equal(emu.messages.at(-1).text.content, 'from the text')
+    assert.equal(emu.messages.at(-1).camel_key, 1)
+    // Text that is no JSON object: the object is read instead.
+    await client.call('send', params, true, '[1, 2]')
+    assert.equal(emu.messages.at(-1).text.content, 'from the object')
+  })
+
   test('openapi({ convertCase: false }) sends keys as written', async () => {
     const send = cloud.openapi({ convertCase: false }).customerServiceMessage.send
     await send({ touser: 'OPENID', msgtype: 'image', image: { media_id: 'MEDIA_ID' }, someKey: 1 })

@@ -52,7 +52,8 @@ impl Client {
   }
 
   /// Runs the call `name` of the call table with `params`. Always returns a promise: invalid
-  /// params reject it, without anything being sent.
+  /// params reject it, without anything being sent. `paramsJson`, where given, is `params` as
+  /// JSON text, read instead of the object (see `parse_params`).
   #[napi(catch_unwind, ts_return_type = "Promise<any>")]
   pub fn call<'env>(
     &self,
@@ -60,25 +61,35 @@ impl Client {
     name: String,
     params: Unknown<'env>,
     convert_case: bool,
+    params_json: Option<Unknown<'env>>,
   ) -> Result<Unknown<'env>> {
     let call = openapi::find(&name);
     let api = call.map_or_else(
-      || format!("{}.{name}", openapi::NAMESPACE),
-      |c| c.api_name(),
+      || format!("{}.{name}", openapi::NAMESPACE).into(),
+      |c| c.api_name().into(),
     );
     let prepared = guard_sync(|| match call {
       None => Err(ApiError::invalid(format!(
         "{name} is not a customerServiceMessage call"
       ))),
-      Some(call) => params::read_params(env, params, convert_case)
+      Some(call) => params_json
+        .and_then(|text| params::read_string(text).ok())
+        .and_then(|text| params::parse_params(&text, convert_case))
+        .map_or_else(|| params::read_params(env, params, convert_case), Ok)
         .and_then(|params| call.prepare(params, convert_case))
         .map(|request| (call, request)),
     });
     let instance = Arc::clone(&self.instance);
-    self.settler.run(env, api, async move {
-      let (call, request) = prepared?;
-      instance.run(call, request, convert_case).await
-    })
+    // Boxed once here: the call's future is over a kilobyte, and each layer that wraps it
+    // (panic guard, task, tracking, tokio's task cell) would otherwise copy it again.
+    self.settler.run(
+      env,
+      api,
+      Box::pin(async move {
+        let (call, request) = prepared?;
+        instance.run(call, request, convert_case).await
+      }),
+    )
   }
 
   /// Panics on purpose, on the JS thread (`"sync"`) or in the runtime (`"async"`), so that the
@@ -94,12 +105,14 @@ impl Client {
         Ok(())
       }
     });
-    self
-      .settler
-      .run(env, format!("{}.send", openapi::NAMESPACE), async move {
+    self.settler.run(
+      env,
+      format!("{}.send", openapi::NAMESPACE).into(),
+      async move {
         prepared?;
         panic!("deliberate panic in the runtime")
-      })
+      },
+    )
   }
 
   /// Where this instance's calls run now: `"js-thread"`, `"helper-thread"` (under load) or
@@ -146,29 +159,16 @@ pub fn call_names() -> Vec<&'static str> {
 impl ToNapiValue for ResolvedValue {
   unsafe fn to_napi_value(env: napi::sys::napi_env, value: Self) -> Result<napi::sys::napi_value> {
     match value {
+      ResolvedValue::Json { fields, err_msg } if fields.is_empty() => {
+        let err_msg = unsafe { String::to_napi_value(env, err_msg) }?;
+        match unsafe { settle::result_from_factory(env, err_msg) } {
+          Some(object) => Ok(object),
+          None => unsafe { result_object(env, serde_json::Map::new(), err_msg) },
+        }
+      }
       ResolvedValue::Json { fields, err_msg } => {
-        let js = Env::from_raw(env);
-        let mut object = Object::new(&js)?;
-        for (key, value) in fields {
-          object.set(key, value)?;
-        }
-        unsafe {
-          let err_msg = String::to_napi_value(env, err_msg)?;
-          check_status!(napi::sys::napi_set_named_property(
-            env,
-            object.raw(),
-            c"errMsg".as_ptr(),
-            err_msg
-          ))?;
-          let err_code = i32::to_napi_value(env, 0)?;
-          check_status!(napi::sys::napi_set_named_property(
-            env,
-            object.raw(),
-            c"errCode".as_ptr(),
-            err_code
-          ))?;
-          Object::to_napi_value(env, object)
-        }
+        let err_msg = unsafe { String::to_napi_value(env, err_msg) }?;
+        unsafe { result_object(env, fields, err_msg) }
       }
       ResolvedValue::Media {
         content_type,
@@ -185,6 +185,42 @@ impl ToNapiValue for ResolvedValue {
       }
     }
   }
+}
+
+/// The reply's own fields, then `errMsg` and `errCode: 0`, set through N-API.
+unsafe fn result_object(
+  env: napi::sys::napi_env,
+  fields: serde_json::Map<String, serde_json::Value>,
+  err_msg: napi::sys::napi_value,
+) -> Result<napi::sys::napi_value> {
+  let js = Env::from_raw(env);
+  let mut object = Object::new(&js)?;
+  for (key, value) in fields {
+    object.set(key, value)?;
+  }
+  unsafe {
+    check_status!(napi::sys::napi_set_named_property(
+      env,
+      object.raw(),
+      c"errMsg".as_ptr(),
+      err_msg
+    ))?;
+    let err_code = i32::to_napi_value(env, 0)?;
+    check_status!(napi::sys::napi_set_named_property(
+      env,
+      object.raw(),
+      c"errCode".as_ptr(),
+      err_code
+    ))?;
+    Object::to_napi_value(env, object)
+  }
+}
+
+/// Where index.js hands over the factory of resolved values (`settle::set_result_factory`).
+#[doc(hidden)]
+#[napi(js_name = "setResultFactory")]
+pub fn set_result_factory(env: Env, factory: Function<'_>) -> Result<()> {
+  settle::set_result_factory(&env, factory.to_unknown())
 }
 
 /// mimalloc commits every segment of a thread after its first one in full (4 MiB) as soon as it

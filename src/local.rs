@@ -38,7 +38,7 @@ use tokio::runtime::Runtime;
 
 use crate::error::ApiResult;
 use crate::instance::guard;
-use crate::openapi::Reply;
+use crate::openapi::{ApiName, Reply};
 use crate::settle::{new_promise, settle, Completion, MAX_BATCH};
 use crate::uv;
 
@@ -267,7 +267,7 @@ impl Driver {
   pub fn run<'env>(
     &self,
     env: &'env Env,
-    api: String,
+    api: ApiName,
     work: impl Future<Output = ApiResult<Reply>> + Send + 'static,
   ) -> Result<Unknown<'env>> {
     let (deferred, promise) = new_promise(env)?;

@@ -56,6 +56,49 @@ pub fn read_params(env: &Env, value: Unknown<'_>, convert_case: bool) -> ApiResu
   })
 }
 
+/// The params as the facade's JSON text (index.js `wireJson`), where JSON.stringify writes exactly
+/// what [`read_params`] would read: one string crosses instead of a few N-API calls per key and
+/// value. `None` if the text is not a JSON object (a lone surrogate, which JSON.stringify escapes
+/// and serde_json refuses): the caller then walks the object itself.
+pub fn parse_params(text: &str, convert_case: bool) -> Option<Params> {
+  let mut json: Map<String, Value> = serde_json::from_str(text).ok()?;
+  if convert_case {
+    convert_keys(&mut json);
+  }
+  Some(Params {
+    json,
+    binaries: Vec::new(),
+  })
+}
+
+/// camelCase keys to snake_case at every depth, as [`Reader`] converts them; a map is rebuilt
+/// only where a key changes.
+fn convert_keys(map: &mut Map<String, Value>) {
+  if map
+    .keys()
+    .any(|key| matches!(camel_to_snake(key), Cow::Owned(_)))
+  {
+    *map = std::mem::take(map)
+      .into_iter()
+      .map(|(key, value)| match camel_to_snake(&key) {
+        Cow::Borrowed(_) => (key, value),
+        Cow::Owned(converted) => (converted, value),
+      })
+      .collect();
+  }
+  for value in map.values_mut() {
+    convert_value_keys(value);
+  }
+}
+
+fn convert_value_keys(value: &mut Value) {
+  match value {
+    Value::Object(map) => convert_keys(map),
+    Value::Array(items) => items.iter_mut().for_each(convert_value_keys),
+    _ => {}
+  }
+}
+
 struct Reader<'a> {
   env: &'a Env,
   convert_case: bool,
@@ -218,7 +261,7 @@ fn own_enumerable_keys<'env>(object: &Object<'env>) -> Result<Vec<(Unknown<'env>
 /// A JS string as UTF-8. Short strings, nearly all of a message's keys and values, take one N-API
 /// call through a stack buffer; napi's `String` asks V8 for the length first, which scans the
 /// string, then copies it in a second call.
-fn read_string(value: Unknown<'_>) -> Result<String> {
+pub fn read_string(value: Unknown<'_>) -> Result<String> {
   const STACK: usize = 256;
   let env = value.value().env;
   let mut buffer = [0u8; STACK];

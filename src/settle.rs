@@ -26,7 +26,7 @@ use napi::threadsafe_function::{
 use crate::error::ApiResult;
 use crate::instance::{guard, resolved_value};
 use crate::local::Driver;
-use crate::openapi::Reply;
+use crate::openapi::{ApiName, Reply};
 
 /// A promise's resolver. Only ever used on the JS thread of the env that created it; it travels
 /// through the runtime untouched.
@@ -35,7 +35,7 @@ unsafe impl Send for Deferred {}
 
 pub struct Completion {
   pub deferred: Deferred,
-  pub api: String,
+  pub api: ApiName,
   pub outcome: ApiResult<Reply>,
 }
 
@@ -76,7 +76,7 @@ impl Settler {
   pub fn run<'env>(
     &self,
     env: &'env Env,
-    api: String,
+    api: ApiName,
     work: impl Future<Output = ApiResult<Reply>> + Send + 'static,
   ) -> Result<Unknown<'env>> {
     match self {
@@ -156,7 +156,7 @@ impl Threaded {
   fn run<'env>(
     &self,
     env: &'env Env,
-    api: String,
+    api: ApiName,
     work: impl Future<Output = ApiResult<Reply>> + Send + 'static,
   ) -> Result<Unknown<'env>> {
     let (deferred, promise) = new_promise(env)?;
@@ -188,7 +188,7 @@ pub fn settle(env: &Env, completion: Completion) {
     api,
     outcome,
   } = completion;
-  let api = api.as_str();
+  let api = api.as_ref();
   let raw_env = env.raw();
   let settled = match outcome {
     Ok(reply) => unsafe { ToNapiValue::to_napi_value(raw_env, resolved_value(reply, api)) }
@@ -205,6 +205,47 @@ pub fn settle(env: &Env, completion: Completion) {
       unsafe { sys::napi_reject_deferred(raw_env, deferred.0, js_error.raw()) };
     }
   }
+}
+
+thread_local! {
+  /// index.js's `(errMsg) => ({ errMsg, errCode: 0 })`, with the env it belongs to.
+  static RESULT_FACTORY: Cell<Option<(sys::napi_env, sys::napi_ref)>> = const { Cell::new(None) };
+}
+
+/// Keeps `factory` to make the resolved value of replies with no fields of their own (nearly
+/// every call): a JS object literal is built from V8's boilerplate, where setting `errMsg` and
+/// `errCode` through N-API goes through V8's generic property path, key names looked up each
+/// time (callgrind, HTTP concurrency 1: about 3,000 fewer instructions per message).
+pub fn set_result_factory(env: &Env, factory: Unknown<'_>) -> Result<()> {
+  let mut reference = std::ptr::null_mut();
+  check_status!(unsafe {
+    sys::napi_create_reference(env.raw(), factory.raw(), 1, &mut reference)
+  })?;
+  // One per env; an older one (an env gone from this thread) is left to its env's teardown.
+  RESULT_FACTORY.set(Some((env.raw(), reference)));
+  Ok(())
+}
+
+/// `{ errMsg, errCode: 0 }` from the factory, or `None` where there is none for `env`.
+pub unsafe fn result_from_factory(
+  env: sys::napi_env,
+  err_msg: sys::napi_value,
+) -> Option<sys::napi_value> {
+  let (owner, reference) = RESULT_FACTORY.try_with(Cell::get).ok().flatten()?;
+  if owner != env {
+    return None;
+  }
+  let mut factory = std::ptr::null_mut();
+  let mut receiver = std::ptr::null_mut();
+  let mut result = std::ptr::null_mut();
+  let made = unsafe {
+    sys::napi_get_reference_value(env, reference, &mut factory) == sys::Status::napi_ok
+      && !factory.is_null()
+      && sys::napi_get_undefined(env, &mut receiver) == sys::Status::napi_ok
+      && sys::napi_call_function(env, receiver, factory, 1, &err_msg, &mut result)
+        == sys::Status::napi_ok
+  };
+  made.then_some(result)
 }
 
 /// The most completions a runtime thread holds back (here, and on the helper thread of

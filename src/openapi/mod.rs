@@ -2,7 +2,7 @@
 
 mod validate;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use http::Method;
 use serde_json::{Map, Value};
@@ -17,6 +17,9 @@ use crate::transport::{
 use crate::wechat::json_reply;
 
 pub const NAMESPACE: &str = "openapi.customerServiceMessage";
+
+/// A call's name in errMsg: the table's own, or one made for a name not in the table.
+pub type ApiName = std::borrow::Cow<'static, str>;
 
 /// How a call's parameters travel.
 #[derive(Clone, Copy)]
@@ -124,8 +127,17 @@ pub enum Reply {
 }
 
 impl ApiCall {
-  pub fn api_name(&self) -> String {
-    format!("{NAMESPACE}.{}", self.name)
+  /// `openapi.customerServiceMessage.<name>`, made once per call of the table.
+  pub fn api_name(&self) -> &'static str {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+      CALLS
+        .iter()
+        .map(|call| format!("{NAMESPACE}.{}", call.name))
+        .collect()
+    });
+    let index = CALLS.iter().position(|call| std::ptr::eq(call, self));
+    index.map_or(NAMESPACE, |i| &names[i])
   }
 
   /// Checks the params and builds the request, before anything is sent.

@@ -31,15 +31,20 @@ pub fn send(params: &mut Params, naming: &Naming) -> ApiResult<()> {
       shown(msgtype)
     )));
   };
-  let when = format!(" when msgtype is {msgtype:?}");
+  let when = || format!(" when msgtype is {msgtype:?}");
   let body = match json.get(msgtype) {
     Some(Value::Object(body)) => body,
     Some(_) => return Err(ApiError::invalid(format!("{msgtype} must be an object"))),
-    None => return Err(ApiError::invalid(format!("{msgtype} is required{when}"))),
+    None => {
+      return Err(ApiError::invalid(format!(
+        "{msgtype} is required{}",
+        when()
+      )))
+    }
   };
+  let prefix = format!("{msgtype}.");
   for field in *fields {
-    required_string(body, field, &format!("{msgtype}."), naming)
-      .map_err(|e| with_context(e, &when))?;
+    required_string(body, field, &prefix, naming).map_err(|e| with_context(e, &when()))?;
   }
   Ok(())
 }
@@ -195,13 +200,15 @@ fn required_string<'a>(
   prefix: &str,
   naming: &Naming,
 ) -> ApiResult<&'a str> {
-  let name = naming.field(&format!("{prefix}{field}"));
+  // Named only when it fails: this runs for every field of every call.
+  let name = || naming.field(&format!("{prefix}{field}"));
   match map.get(field) {
     Some(Value::String(s)) if !s.is_empty() => Ok(s),
-    Some(Value::String(_)) => Err(ApiError::invalid(format!("{name} must not be empty"))),
-    None | Some(Value::Null) => Err(ApiError::invalid(format!("{name} is required"))),
+    Some(Value::String(_)) => Err(ApiError::invalid(format!("{} must not be empty", name()))),
+    None | Some(Value::Null) => Err(ApiError::invalid(format!("{} is required", name()))),
     Some(other) => Err(ApiError::invalid(format!(
-      "{name} must be a string, got {}",
+      "{} must be a string, got {}",
+      name(),
       json_type(other)
     ))),
   }
