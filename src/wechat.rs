@@ -10,6 +10,9 @@ const EXCERPT_BYTES: usize = 200;
 /// The reply's JSON object when WeChat answered `errcode` 0 (or none); WeChat's own error when it
 /// answered another `errcode`; `-601001` when the reply is not a WeChat reply at all.
 pub fn json_reply(reply: &HttpReply) -> ApiResult<Map<String, Value>> {
+  if reply.status.is_success() && is_bare_success(&reply.body) {
+    return Ok(Map::new());
+  }
   let parsed = serde_json::from_slice::<Value>(&reply.body);
   if !reply.status.is_success() {
     return Err(bad_reply(reply, "unexpected HTTP status"));
@@ -29,6 +32,25 @@ pub fn json_reply(reply: &HttpReply) -> ApiResult<Map<String, Value>> {
     }
     Some(_) => Err(bad_reply(reply, "errcode is not a number")),
   }
+}
+
+/// WeChat's usual success, `{"errcode":0,"errmsg":"ok"}` and nothing else: read without building
+/// a map (hashing each key) that the caller would empty again. Anything else takes the general path.
+fn is_bare_success(body: &[u8]) -> bool {
+  #[derive(serde::Deserialize)]
+  #[serde(deny_unknown_fields)]
+  struct Bare {
+    errcode: Option<i64>,
+    #[allow(dead_code)]
+    errmsg: Option<serde::de::IgnoredAny>,
+  }
+  matches!(
+    serde_json::from_slice::<Bare>(body),
+    Ok(Bare {
+      errcode: None | Some(0),
+      ..
+    })
+  )
 }
 
 pub fn bad_reply(reply: &HttpReply, what: &str) -> ApiError {
@@ -77,6 +99,20 @@ mod tests {
     ))
     .unwrap_err();
     assert_eq!(e, ApiError::new(45015, "response out of time limit rid: 1"));
+  }
+
+  #[test]
+  fn a_bare_success_has_no_fields_and_anything_else_is_read_in_full() {
+    assert!(json_reply(&reply(200, r#"{"errcode":0,"errmsg":"ok"}"#))
+      .unwrap()
+      .is_empty());
+    assert!(json_reply(&reply(200, r#"{}"#)).unwrap().is_empty());
+    let e = json_reply(&reply(200, r#"{"errcode":"0","errmsg":"ok"}"#)).unwrap_err();
+    assert_eq!(e.code, -601001);
+    let e = json_reply(&reply(503, r#"{"errcode":0,"errmsg":"ok"}"#)).unwrap_err();
+    assert_eq!(e.code, -601001);
+    let e = json_reply(&reply(200, r#"{"errcode":0,"errmsg":"ok"} trailing"#)).unwrap_err();
+    assert_eq!(e.code, -601001);
   }
 
   #[test]
