@@ -2,6 +2,7 @@
 //! wx-openapi-native: the exported surface. The logic lives in the modules below; the JS facade
 //! (`index.js`) gives it wx-server-sdk's shape.
 
+mod alloc;
 mod case;
 mod config;
 mod connector;
@@ -256,4 +257,4 @@ fn init() {
 }
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: alloc::MiMalloc = alloc::MiMalloc;
