@@ -1,6 +1,7 @@
 'use strict'
 // The JS face of wx-openapi-native: wx-server-sdk's shape (`cloud.init`, a callable
-// `cloud.openapi` namespace) over the native `Client`. Everything else happens in Rust.
+// `cloud.openapi` namespace) over the native `Client`. Everything else happens in Rust; the two
+// helpers below only choose the cheapest way across for what V8 does faster (BENCHMARKS.md).
 
 const { Client, callNames, setResultFactory } = require('./native.js')
 const { version } = require('./package.json')

@@ -210,20 +210,45 @@ pub fn settle(env: &Env, completion: Completion) {
 thread_local! {
   /// index.js's `(errMsg) => ({ errMsg, errCode: 0 })`, with the env it belongs to.
   static RESULT_FACTORY: Cell<Option<(sys::napi_env, sys::napi_ref)>> = const { Cell::new(None) };
+  /// The envs of this thread whose teardown forgets their factory (a hook each, registered once).
+  static FACTORY_ENVS: RefCell<Vec<sys::napi_env>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Keeps `factory` to make the resolved value of replies with no fields of their own (nearly
 /// every call): a JS object literal is built from V8's boilerplate, where setting `errMsg` and
 /// `errCode` through N-API goes through V8's generic property path, key names looked up each
 /// time (callgrind, HTTP concurrency 1: about 3,000 fewer instructions per message).
+///
+/// One factory per thread, that of the env that set it last; calls of another env on the same
+/// thread (a second context) set their properties through N-API. The env's teardown forgets its
+/// factory, so that an env made later at the same address never uses a reference of the old one.
 pub fn set_result_factory(env: &Env, factory: Unknown<'_>) -> Result<()> {
+  let raw_env = env.raw();
   let mut reference = std::ptr::null_mut();
-  check_status!(unsafe {
-    sys::napi_create_reference(env.raw(), factory.raw(), 1, &mut reference)
-  })?;
-  // One per env; an older one (an env gone from this thread) is left to its env's teardown.
-  RESULT_FACTORY.set(Some((env.raw(), reference)));
+  check_status!(unsafe { sys::napi_create_reference(raw_env, factory.raw(), 1, &mut reference) })?;
+  let hooked = FACTORY_ENVS.with_borrow(|envs| envs.contains(&raw_env));
+  if !hooked {
+    check_status!(unsafe {
+      sys::napi_add_env_cleanup_hook(raw_env, Some(forget_result_factory), raw_env.cast())
+    })?;
+    FACTORY_ENVS.with_borrow_mut(|envs| envs.push(raw_env));
+  }
+  if let Some((owner, old)) = RESULT_FACTORY.replace(Some((raw_env, reference))) {
+    if owner == raw_env {
+      unsafe { sys::napi_delete_reference(raw_env, old) };
+    }
+  }
   Ok(())
+}
+
+unsafe extern "C" fn forget_result_factory(env: *mut std::ffi::c_void) {
+  let env: sys::napi_env = env.cast();
+  let _ = FACTORY_ENVS.try_with(|envs| envs.borrow_mut().retain(|&e| e != env));
+  let _ = RESULT_FACTORY.try_with(|factory| {
+    if matches!(factory.get(), Some((owner, _)) if owner == env) {
+      factory.set(None);
+    }
+  });
 }
 
 /// `{ errMsg, errCode: 0 }` from the factory, or `None` where there is none for `env`.
