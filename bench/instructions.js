@@ -91,9 +91,12 @@ async function main() {
       .map((name) => [((b.get(name) || 0) - (a.get(name) || 0)) / messages, name])
       .sort((x, y) => y[0] - x[0])
       .slice(0, Number(top))
+    const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim()
+    const build = contender !== 'addon' ? '' : copy ? `, the addon built with symbols (WX_BENCH_PROFILE_LIB)` : ', the addon in the package root'
     const text = [
       `# ${contender} http c=1: ${Math.round(perMessage).toLocaleString('en-US')} instructions per message`,
-      `# (callgrind, all threads; ${runs[1].messages} minus ${runs[0].messages} messages; node bench/instructions.js ${process.argv.slice(2).join(' ')})`,
+      `# (callgrind, all threads; ${runs[1].messages} minus ${runs[0].messages} messages; at ${commit}${build};`,
+      `#  node bench/instructions.js ${process.argv.slice(2).join(' ')})`,
       '',
       '## functions by exclusive instructions per message',
       '',
