@@ -36,7 +36,8 @@ function nativeOptions(options) {
 // numbers that stay the same number (no toJSON, Buffer, class instance, function, symbol, bigint,
 // NaN, or integer beyond 2^53), nested less deep and no larger than the native bounds (src/params.rs).
 // One string then crosses into Rust instead of several N-API calls per key and value. For anything
-// else it is undefined, and the native side walks the object, with its own errors.
+// else it is undefined, and the native side walks the object, with its own errors. (A getter or a
+// Proxy trap therefore runs twice, the check and JSON.stringify; three times if the walk follows.)
 const MAX_DEPTH = 32
 const MAX_KEYS = 10_000
 
