@@ -159,61 +159,49 @@ pub fn call_names() -> Vec<&'static str> {
 
 impl ToNapiValue for ResolvedValue {
   unsafe fn to_napi_value(env: napi::sys::napi_env, value: Self) -> Result<napi::sys::napi_value> {
-    match value {
-      ResolvedValue::Json { fields, err_msg } if fields.is_empty() => {
-        let err_msg = unsafe { String::to_napi_value(env, err_msg) }?;
-        match unsafe { settle::result_from_factory(env, err_msg) } {
-          Some(object) => Ok(object),
-          None => unsafe { result_object(env, serde_json::Map::new(), err_msg) },
-        }
-      }
+    let js = Env::from_raw(env);
+    let (object, err_msg) = match value {
       ResolvedValue::Json { fields, err_msg } => {
         let err_msg = unsafe { String::to_napi_value(env, err_msg) }?;
-        unsafe { result_object(env, fields, err_msg) }
+        if fields.is_empty() {
+          if let Some(object) = unsafe { settle::result_from_factory(env, err_msg) } {
+            return Ok(object);
+          }
+        }
+        let mut object = Object::new(&js)?;
+        for (key, value) in fields {
+          object.set(key, value)?;
+        }
+        (object, err_msg)
       }
       ResolvedValue::Media {
         content_type,
         bytes,
         err_msg,
       } => {
-        let env = Env::from_raw(env);
-        let mut object = Object::new(&env)?;
+        let mut object = Object::new(&js)?;
         object.set("contentType", content_type)?;
         object.set("buffer", Buffer::from(bytes))?;
-        object.set("errMsg", err_msg)?;
-        object.set("errCode", 0)?;
-        unsafe { Object::to_napi_value(env.raw(), object) }
+        (object, unsafe { String::to_napi_value(env, err_msg) }?)
       }
+    };
+    // The reply's own fields first, then `errMsg` and `errCode: 0`, as wx-server-sdk.
+    unsafe {
+      check_status!(napi::sys::napi_set_named_property(
+        env,
+        object.raw(),
+        c"errMsg".as_ptr(),
+        err_msg
+      ))?;
+      let err_code = i32::to_napi_value(env, 0)?;
+      check_status!(napi::sys::napi_set_named_property(
+        env,
+        object.raw(),
+        c"errCode".as_ptr(),
+        err_code
+      ))?;
+      Object::to_napi_value(env, object)
     }
-  }
-}
-
-/// The reply's own fields, then `errMsg` and `errCode: 0`, set through N-API.
-unsafe fn result_object(
-  env: napi::sys::napi_env,
-  fields: serde_json::Map<String, serde_json::Value>,
-  err_msg: napi::sys::napi_value,
-) -> Result<napi::sys::napi_value> {
-  let js = Env::from_raw(env);
-  let mut object = Object::new(&js)?;
-  for (key, value) in fields {
-    object.set(key, value)?;
-  }
-  unsafe {
-    check_status!(napi::sys::napi_set_named_property(
-      env,
-      object.raw(),
-      c"errMsg".as_ptr(),
-      err_msg
-    ))?;
-    let err_code = i32::to_napi_value(env, 0)?;
-    check_status!(napi::sys::napi_set_named_property(
-      env,
-      object.raw(),
-      c"errCode".as_ptr(),
-      err_code
-    ))?;
-    Object::to_napi_value(env, object)
   }
 }
 
