@@ -25,6 +25,39 @@ pub fn camel_to_snake(key: &str) -> Cow<'_, str> {
   Cow::Owned(out)
 }
 
+/// [`camel_to_snake`] of an owned key: the same `String` back where nothing changes.
+pub fn snake_key(key: String) -> String {
+  match camel_to_snake(&key) {
+    Cow::Borrowed(_) => key,
+    Cow::Owned(converted) => converted,
+  }
+}
+
+/// Converts every key of params, recursively, to snake_case; a map is rebuilt only where a key
+/// changes.
+pub fn map_to_snake(map: &mut Map<String, Value>) {
+  if map
+    .keys()
+    .any(|key| matches!(camel_to_snake(key), Cow::Owned(_)))
+  {
+    *map = std::mem::take(map)
+      .into_iter()
+      .map(|(key, value)| (snake_key(key), value))
+      .collect();
+  }
+  for value in map.values_mut() {
+    value_to_snake(value);
+  }
+}
+
+fn value_to_snake(value: &mut Value) {
+  match value {
+    Value::Object(map) => map_to_snake(map),
+    Value::Array(items) => items.iter_mut().for_each(value_to_snake),
+    _ => {}
+  }
+}
+
 /// `thumb_media_id` → `thumbMediaId`: like JS `key.replace(/_(\w)/g, (_, c) => c.toUpperCase())`.
 pub fn snake_to_camel(key: &str) -> Cow<'_, str> {
   if !key.contains('_') {
@@ -64,6 +97,23 @@ fn value_to_camel(value: Value) -> Value {
 mod tests {
   use super::*;
   use serde_json::json;
+
+  #[test]
+  fn map_to_snake_converts_every_depth_and_keeps_order() {
+    let mut map = match serde_json::json!({
+      "touser": "o", "thumbMediaId": "m", "list": [{ "innerKey": 1 }, [{ "deepKey": 2 }]],
+      "nested": { "aB": { "cD": "eF" } }
+    }) {
+      Value::Object(map) => map,
+      _ => unreachable!(),
+    };
+    map_to_snake(&mut map);
+    assert_eq!(
+      serde_json::to_string(&map).unwrap(),
+      r#"{"touser":"o","thumb_media_id":"m","list":[{"inner_key":1},[{"deep_key":2}]],"nested":{"a_b":{"c_d":"eF"}}}"#
+    );
+    assert_eq!(snake_key("fooBar".to_string()), "foo_bar");
+  }
 
   #[test]
   fn camel_to_snake_follows_wx_server_sdk() {

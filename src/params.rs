@@ -4,14 +4,13 @@
 //! give: `undefined` dropped, keys converted in the same pass, a bounded depth (cycles and deep
 //! nesting end in a clear error, not a stack overflow), and every unsupported value named by its path.
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use napi::bindgen_prelude::*;
 use napi::{JsValue, ValueType};
 use serde_json::{Map, Number, Value};
 
-use crate::case::camel_to_snake;
+use crate::case::{map_to_snake, snake_key};
 use crate::error::{clip, ApiError, ApiResult};
 
 /// Deeper than any WeChat body; a cyclic object reaches it quickly.
@@ -63,40 +62,12 @@ pub fn read_params(env: &Env, value: Unknown<'_>, convert_case: bool) -> ApiResu
 pub fn parse_params(text: &str, convert_case: bool) -> Option<Params> {
   let mut json: Map<String, Value> = serde_json::from_str(text).ok()?;
   if convert_case {
-    convert_keys(&mut json);
+    map_to_snake(&mut json);
   }
   Some(Params {
     json,
     binaries: Vec::new(),
   })
-}
-
-/// camelCase keys to snake_case at every depth, as [`Reader`] converts them; a map is rebuilt
-/// only where a key changes.
-fn convert_keys(map: &mut Map<String, Value>) {
-  if map
-    .keys()
-    .any(|key| matches!(camel_to_snake(key), Cow::Owned(_)))
-  {
-    *map = std::mem::take(map)
-      .into_iter()
-      .map(|(key, value)| match camel_to_snake(&key) {
-        Cow::Borrowed(_) => (key, value),
-        Cow::Owned(converted) => (converted, value),
-      })
-      .collect();
-  }
-  for value in map.values_mut() {
-    convert_value_keys(value);
-  }
-}
-
-fn convert_value_keys(value: &mut Value) {
-  match value {
-    Value::Object(map) => convert_keys(map),
-    Value::Array(items) => items.iter_mut().for_each(convert_value_keys),
-    _ => {}
-  }
 }
 
 struct Reader<'a> {
@@ -199,10 +170,7 @@ impl Reader<'_> {
       let field = property(self.env, &object, key_value).map_err(|e| self.failure(e))?;
       if let Some(json) = self.read(field, depth + 1)? {
         let key = if self.convert_case {
-          match camel_to_snake(&key) {
-            Cow::Borrowed(_) => key,
-            Cow::Owned(converted) => converted,
-          }
+          snake_key(key)
         } else {
           key
         };
