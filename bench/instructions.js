@@ -14,6 +14,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const nginx = require('./lib/nginx.js')
+const { addonWithSymbols } = require('./lib/symbols.js')
 
 const [contender = 'addon', small = '3000', large = '9000', top = '40'] = process.argv.slice(2)
 const ROOT = path.join(__dirname, '..')
@@ -31,15 +32,6 @@ const MESSAGE = { touser: 'OPENID', msgtype: 'text', text: { content: 'Hello Wor
   console.log('@@bench ' + JSON.stringify({ type: 'result', count: n }))
 })()
 `
-
-function addonCopy() {
-  const lib = process.env.WX_BENCH_PROFILE_LIB
-  if (!lib) return null
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-bench-ir-'))
-  for (const f of fs.readdirSync(ROOT)) if (/\.(js|mjs|json)$/.test(f) && f !== 'package-lock.json') fs.copyFileSync(path.join(ROOT, f), path.join(dir, f))
-  fs.copyFileSync(lib, path.join(dir, fs.readdirSync(ROOT).find((f) => f.endsWith('.node'))))
-  return dir
-}
 
 // One run under callgrind: its instruction total and the messages it sent (warm-up included).
 function run(cmd, out, stdin) {
@@ -72,7 +64,7 @@ async function main() {
   if (!nginx.which('valgrind')) throw new Error('valgrind is not installed (apt-get install valgrind)')
   const server = await nginx.start()
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-bench-ir-'))
-  const copy = contender === 'addon' ? addonCopy() : null
+  const copy = contender === 'addon' ? addonWithSymbols() : null
   try {
     const script = path.join(tmp, 'send.js')
     fs.writeFileSync(script, addonScript(copy || ROOT, server.httpBase))

@@ -14,19 +14,10 @@ const os = require('node:os')
 const path = require('node:path')
 const readline = require('node:readline')
 const nginx = require('./lib/nginx.js')
+const { addonWithSymbols } = require('./lib/symbols.js')
 
 const [contender = 'addon', protocol = 'http', concurrency = '16', seconds = '4'] = process.argv.slice(2)
 const ROOT = path.join(__dirname, '..')
-
-function addonCopy() {
-  const lib = process.env.WX_BENCH_PROFILE_LIB
-  if (!lib) return null
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-bench-prof-'))
-  for (const f of fs.readdirSync(ROOT)) if (/\.(js|mjs|json)$/.test(f) && f !== 'package-lock.json') fs.copyFileSync(path.join(ROOT, f), path.join(dir, f))
-  const node = fs.readdirSync(ROOT).find((f) => f.endsWith('.node'))
-  fs.copyFileSync(lib, path.join(dir, node))
-  return dir
-}
 
 // With call graphs: each sample's thread and a category from its stack, and the inclusive share of
 // the addon's own steps on the JS thread; in µs of CPU per message (share × CPU per message).
@@ -113,7 +104,7 @@ async function main() {
   const out = path.join(__dirname, 'results')
   fs.mkdirSync(out, { recursive: true })
   const data = path.join(os.tmpdir(), `wx-bench-perf-${process.pid}.data`)
-  const copy = contender === 'addon' ? addonCopy() : null
+  const copy = contender === 'addon' ? addonWithSymbols() : null
   try {
     const env = { ...process.env, SSL_CERT_FILE: server.bundleFile, NODE_EXTRA_CA_CERTS: server.caFile }
     delete env.SSL_CERT_DIR
