@@ -23,6 +23,21 @@ function instance(url, options = {}) {
   return native.createNewInstance({ accessToken: TOKEN, apiBaseUrl: url, ...options }).openapi.customerServiceMessage
 }
 
+test('requests go in origin form with Host naming the origin, all on one kept-alive connection', async (t) => {
+  const server = await startServer((req, res) => json(res, 200, { errcode: 0, errmsg: 'ok' }))
+  t.after(() => server.close())
+  const csm = instance(server.url)
+  for (let i = 0; i < 3; i++) {
+    assert.equal((await csm.send(message(`m${i}`))).errCode, 0)
+  }
+  const { host } = new URL(server.url)
+  assert.deepEqual(
+    server.requests.map((r) => [r.method, r.url.split('?')[0], r.headers.host]),
+    Array.from({ length: 3 }, () => ['POST', SEND, host]),
+  )
+  assert.equal(server.connections.opened, 1)
+})
+
 test('the server closes idle keep-alive connections: the next send succeeds, delivered once', async (t) => {
   const server = await startServer((req, res) => {
     json(res, 200, { errcode: 0, errmsg: 'ok' })

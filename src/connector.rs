@@ -1,12 +1,11 @@
 //! Opens the sockets the pool uses. Each socket holds one permit of a per-instance semaphore for
-//! its whole life, so an instance never has more than `maxConcurrency` sockets open, however the
-//! pool races new connections against connections coming back (issue 8). Routes through
+//! its whole life, so an instance never has more than `maxConcurrency` sockets open, closing ones
+//! included (issue 8). Routes through
 //! `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` as the environment says, and speaks TLS with rustls and
 //! the platform's verifier (the system store and `SSL_CERT_FILE`).
 
 use std::error::Error as StdError;
 use std::fmt;
-use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -16,7 +15,7 @@ use std::time::Duration;
 use http::uri::Scheme;
 use http::Uri;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
-use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
@@ -98,14 +97,14 @@ impl Connector {
       .and_then(|proxy| proxy.basic_auth().cloned())
   }
 
-  async fn connect(self, dst: Uri) -> Result<Socket, BoxError> {
+  pub async fn connect(self, dst: Uri) -> Result<Socket, BoxError> {
     let permit = match self.sockets.clone().try_acquire_owned() {
       Ok(permit) => permit,
       Err(TryAcquireError::Closed) => return Err("the client was closed".into()),
-      // All sockets are open. The request that asked for this one holds a request slot, so at
-      // least one socket serves no request: it is idle, on its way back to the pool, or closing,
-      // and the pool hands it over within moments. The pool then keeps this connect running in
-      // the background, where nobody waits for it: bounded, so such waiters cannot pile up.
+      // All sockets are open. The request that asked for this one holds a request slot and found
+      // no idle connection, so at least one socket serves no request and is closing (the server
+      // closed it, or it idled too long): its permit is free within moments. Bounded all the
+      // same, so that waiters cannot pile up.
       Err(TryAcquireError::NoPermits) => {
         tokio::time::timeout(SOCKET_WAIT, self.sockets.clone().acquire_owned())
           .await
@@ -151,20 +150,6 @@ impl Connector {
   }
 }
 
-impl Service<Uri> for Connector {
-  type Response = Socket;
-  type Error = BoxError;
-  type Future = Pin<Box<dyn Future<Output = Result<Socket, BoxError>> + Send>>;
-
-  fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-    Poll::Ready(Ok(()))
-  }
-
-  fn call(&mut self, dst: Uri) -> Self::Future {
-    Box::pin(self.clone().connect(dst))
-  }
-}
-
 /// A plain TCP or a TLS stream; the pool reads and writes either the same way.
 pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
@@ -176,9 +161,10 @@ pub struct Socket {
   _permit: OwnedSemaphorePermit,
 }
 
-impl Connection for Socket {
-  fn connected(&self) -> Connected {
-    Connected::new().proxy(self.via_http_proxy)
+impl Socket {
+  /// Whether it leads to a plain-HTTP proxy, which takes requests in absolute form.
+  pub fn via_http_proxy(&self) -> bool {
+    self.via_http_proxy
   }
 }
 
@@ -228,10 +214,14 @@ mod tests {
 
   #[tokio::test(start_paused = true)]
   async fn a_connect_waits_for_a_free_socket_only_so_long() {
-    let mut connector = Connector::new(1, Duration::from_secs(10)).unwrap();
+    let connector = Connector::new(1, Duration::from_secs(10)).unwrap();
     let only_socket = connector.sockets().acquire_owned().await.unwrap();
     let started = tokio::time::Instant::now();
-    let error = match connector.call("http://127.0.0.1:9/".parse().unwrap()).await {
+    let error = match connector
+      .clone()
+      .connect("http://127.0.0.1:9/".parse().unwrap())
+      .await
+    {
       Ok(_) => panic!("connected without a free socket"),
       Err(e) => e,
     };
@@ -239,7 +229,10 @@ mod tests {
     assert_eq!(started.elapsed(), SOCKET_WAIT);
     drop(only_socket);
     connector.sockets().close();
-    let closed = connector.call("http://127.0.0.1:9/".parse().unwrap()).await;
+    let closed = connector
+      .clone()
+      .connect("http://127.0.0.1:9/".parse().unwrap())
+      .await;
     assert_eq!(
       closed.err().map(|e| e.to_string()).as_deref(),
       Some("the client was closed")

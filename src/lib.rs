@@ -11,6 +11,7 @@ mod instance;
 mod local;
 mod openapi;
 mod params;
+mod pool;
 mod settle;
 mod token;
 mod transport;

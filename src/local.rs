@@ -613,20 +613,6 @@ where
   tokio::spawn(Tracked::new(future));
 }
 
-/// The executor of hyper's connection tasks.
-#[derive(Clone, Copy)]
-pub struct Executor;
-
-impl<F> hyper::rt::Executor<F> for Executor
-where
-  F: Future + Send + 'static,
-  F::Output: Send + 'static,
-{
-  fn execute(&self, future: F) {
-    spawn(future);
-  }
-}
-
 /// A task whose wake-ups are counted in [`WAKES`] of the thread that wakes it.
 struct Tracked<F> {
   future: F,

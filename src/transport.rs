@@ -10,13 +10,12 @@ use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_TYPE, PROXY_AUTHORIZATION, USER_AGENT};
 use http::{HeaderValue, Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioTimer;
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
 use crate::connector::{ConnectTimeout, Connector};
 use crate::error::{code, ApiError, ApiResult};
+use crate::pool::{Connection, Pool, SendError};
 
 /// A reply bigger than this is not WeChat's JSON; binary media replies get their own, larger cap.
 pub const MAX_JSON_REPLY: usize = 1 << 20;
@@ -142,7 +141,7 @@ impl From<ApiError> for Failure {
 }
 
 pub struct Transport {
-  http: Client<Connector, Full<Bytes>>,
+  pool: Pool,
   base_url: String,
   /// Set when plain-HTTP requests go through a proxy that wants credentials.
   proxy_authorization: Option<HeaderValue>,
@@ -180,14 +179,10 @@ impl Transport {
       .map_err(|e| ApiError::invalid(format!("apiBaseUrl gives no valid URL: {e}")))?;
     let proxy_authorization = connector.proxy_authorization(&base);
     let sockets = connector.sockets();
-    let http = Client::builder(crate::local::Executor)
-      .pool_timer(TokioTimer::new())
-      .pool_idle_timeout(Duration::from_secs(50))
-      // More idle sockets than requests allowed in flight would never be used.
-      .pool_max_idle_per_host(config.max_concurrency)
-      .build(connector);
+    let pool = Pool::new(connector, &base)
+      .map_err(|e| ApiError::invalid(format!("apiBaseUrl gives no valid URL: {e}")))?;
     Ok(Self {
-      http,
+      pool,
       base_url: config.api_base_url.clone(),
       proxy_authorization,
       timeout: config.timeout,
@@ -258,28 +253,41 @@ impl Transport {
       .await
       .map_err(|_| Failure::Final(ApiError::internal("the client was closed")))?;
     self.anchor.hold();
-    match tokio::time::timeout(self.timeout, self.exchange(http_request, request.max_reply)).await {
-      Ok(outcome) => outcome,
-      Err(_) => Err(Failure::MaybeSent(ApiError::new(
-        code::TIMEOUT,
-        format!(
-          "timed out after {} ms (the timeout option) waiting for the reply",
-          self.timeout.as_millis()
-        ),
-      ))),
-    }
+    let (reply, connection) = match tokio::time::timeout(
+      self.timeout,
+      self.exchange(http_request, request.max_reply),
+    )
+    .await
+    {
+      Ok(outcome) => outcome?,
+      Err(_) => {
+        return Err(Failure::MaybeSent(ApiError::new(
+          code::TIMEOUT,
+          format!(
+            "timed out after {} ms (the timeout option) waiting for the reply",
+            self.timeout.as_millis()
+          ),
+        )))
+      }
+    };
+    // Outside the timeout: the reply is in, whatever becomes of the connection.
+    self.pool.put(connection, self.timeout).await;
+    Ok(reply)
   }
 
   async fn exchange(
     &self,
     http_request: Request<Full<Bytes>>,
     max_reply: usize,
-  ) -> Result<HttpReply, Failure> {
-    let response = self
-      .http
-      .request(http_request)
-      .await
-      .map_err(|e| classify(&e, e.is_connect()))?;
+  ) -> Result<(HttpReply, Connection), Failure> {
+    // Boxed: its state (the request, hyper's send) would otherwise be carried by every call's
+    // future, waiting or not (peak RSS of 20,000 waiting calls: 150 MB against 133 MB).
+    let sending = Box::pin(self.pool.send(http_request));
+    let (response, connection) = sending.await.map_err(|e| match e {
+      SendError::Connect(e) => classify(&*e, true),
+      SendError::Unsent(e) => classify(&e, true),
+      SendError::Sent(e) => classify(&e, false),
+    })?;
     let status = response.status();
     let content_type = response
       .headers()
@@ -303,11 +311,12 @@ impl Transport {
         bytes.extend_from_slice(&chunk);
       }
     }
-    Ok(HttpReply {
+    let reply = HttpReply {
       status,
       content_type,
       body: bytes,
-    })
+    };
+    Ok((reply, connection))
   }
 
   /// The request's URI. Building it (the token URL-encoded, the whole parsed) took about 2,700
@@ -399,7 +408,8 @@ impl TimerAnchor {
   }
 }
 
-/// `connecting` is true when the request never left: the connection to send it on failed.
+/// `connecting` is true when the request never left: no connection, or it closed before the
+/// request was written.
 fn classify(error: &(dyn StdError + 'static), connecting: bool) -> Failure {
   let mut source: Option<&(dyn StdError + 'static)> = Some(error);
   while let Some(cause) = source {
