@@ -7,6 +7,7 @@ mod case;
 mod config;
 mod connector;
 mod error;
+mod executor;
 mod instance;
 mod local;
 mod openapi;

@@ -15,28 +15,26 @@
 //! is called: the sockets and the pool stay), the JS thread only converting parameters and
 //! settling promises; the JS thread takes the runtime back once the load is gone (see [`Mode`]).
 //!
-//! tokio does not expose its epoll descriptor or a "turn once" call, so two things are done here
-//! by hand. The descriptor is found as the one epoll instance that already holds a socket the new
-//! runtime registered. And a drive knows it is done when the runtime parks (its queue is empty)
-//! and the driver poll that follows woke no task: every task is spawned through [`spawn`], whose
-//! wrapper counts the wake-ups. Where any of this is unavailable (not Linux, libuv not exported,
-//! the descriptor not found, `WX_OPENAPI_NATIVE_DRIVER=threads`), calls run on a runtime thread
-//! as before (`settle.rs`).
+//! tokio does not expose its epoll descriptor, so it is found by hand: the one epoll instance that
+//! already holds a socket the new runtime registered. The tasks wait in the addon's own queue
+//! (executor.rs), which tells when nothing is left to do. Where any of this is unavailable (not
+//! Linux, libuv not exported, the descriptor not found, `WX_OPENAPI_NATIVE_DRIVER=threads`),
+//! calls run on a runtime thread as before (`settle.rs`).
 
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_int, c_void};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Waker;
 
 use napi::bindgen_prelude::*;
 use napi::sys;
 use tokio::runtime::Runtime;
 
 use crate::error::ApiResult;
+use crate::executor::Executor;
 use crate::instance::guard;
 use crate::openapi::{ApiName, Reply};
 use crate::settle::{new_promise, settle, Completion, MAX_BATCH};
@@ -54,12 +52,6 @@ thread_local! {
   static DRIVER: RefCell<Option<Rc<Driver>>> = const { RefCell::new(None) };
   /// Setting up a driver failed on this thread: its calls go to the runtime thread.
   static UNAVAILABLE: Cell<bool> = const { Cell::new(false) };
-  /// Wake-ups of tasks on this thread, counted by [`Tracked`].
-  static WAKES: Cell<u64> = const { Cell::new(0) };
-  /// [`WAKES`] when the runtime last parked, its queue empty.
-  static PARKED_AT: Cell<Option<u64>> = const { Cell::new(None) };
-  /// The waker of the running drive's [`UntilIdle`].
-  static IDLE_WAKER: RefCell<Option<Waker>> = const { RefCell::new(None) };
   /// Set while the JS thread drives a runtime.
   static DRIVING: Cell<bool> = const { Cell::new(false) };
 }
@@ -101,7 +93,7 @@ struct Control {
   /// The helper gave it back; the JS thread may drive again.
   given_back: bool,
   shutdown: bool,
-  /// Wakes the helper's [`UntilGiveBack`].
+  /// Wakes the helper's drive, to give the runtime back.
   waker: Option<Waker>,
 }
 
@@ -141,6 +133,7 @@ impl Shared {
 pub struct Driver {
   env: sys::napi_env,
   runtime: RefCell<Option<Arc<Runtime>>>,
+  executor: Arc<Executor>,
   shared: Arc<Shared>,
   helper: RefCell<Option<std::thread::JoinHandle<()>>>,
   mode: Cell<Mode>,
@@ -207,9 +200,7 @@ impl Driver {
       tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .on_thread_park(move || {
-          if DRIVING.get() {
-            parked_on_js_thread()
-          } else {
+          if !DRIVING.get() {
             shared.flush()
           }
         })
@@ -240,6 +231,7 @@ impl Driver {
     Some(Self {
       env,
       runtime: RefCell::new(Some(Arc::new(runtime))),
+      executor: Arc::default(),
       shared,
       helper: RefCell::new(None),
       mode: Cell::new(Mode::JsThread),
@@ -293,8 +285,8 @@ impl Driver {
     if self.mode.get() == Mode::JsThread {
       self.drive(Some(task));
       self.settle_done(env);
-    } else if let Some(runtime) = self.runtime.borrow().as_ref() {
-      runtime.spawn(Tracked::new(task));
+    } else {
+      self.executor.spawn(task);
     }
     Ok(promise)
   }
@@ -324,7 +316,8 @@ impl Driver {
   }
 
   /// Runs the runtime on this thread until it has nothing left to do right now, starting `task`
-  /// first. Only while the runtime is the JS thread's.
+  /// first. Only while the runtime is the JS thread's. Without a task, the drive is for the
+  /// driver (a socket ready, the tick): it polls it once.
   fn drive(&self, task: Option<impl Future<Output = ()> + Send + 'static>) {
     let runtime = self.runtime.borrow();
     let Some(runtime) = runtime.as_ref() else {
@@ -334,17 +327,15 @@ impl Driver {
       // Not expected (a drive calls no JS), but a nested block_on would panic: queue the task,
       // which wakes the runtime's epoll and so the next drive.
       if let Some(task) = task {
-        runtime.spawn(Tracked::new(task));
+        self.executor.spawn(task);
       }
       return;
     }
-    PARKED_AT.set(None);
-    runtime.block_on(async {
-      if let Some(task) = task {
-        tokio::spawn(Tracked::new(task));
-      }
-      UntilIdle(runtime.handle()).await
-    });
+    let turn = task.is_none();
+    if let Some(task) = task {
+      self.executor.spawn_unwoken(task);
+    }
+    runtime.block_on(self.executor.run_until_idle(turn));
     DRIVING.set(false);
   }
 
@@ -419,9 +410,10 @@ impl Driver {
     };
     if self.helper.borrow().is_none() {
       let shared = Arc::clone(&self.shared);
+      let executor = Arc::clone(&self.executor);
       let spawned = std::thread::Builder::new()
         .name("wx-openapi-native".into())
-        .spawn(move || helper(&runtime, &shared));
+        .spawn(move || helper(&runtime, &executor, &shared));
       match spawned {
         Ok(thread) => *self.helper.borrow_mut() = Some(thread),
         Err(_) => return,
@@ -486,16 +478,19 @@ impl Driver {
     }
     if let Some(runtime) = self.runtime.borrow_mut().take() {
       if let Ok(runtime) = Arc::try_unwrap(runtime) {
-        // Drops the tasks; a blocking DNS lookup in flight is not waited for.
+        // Wakes the tasks waiting on its sockets and timers; a blocking DNS lookup in flight is
+        // not waited for.
         runtime.shutdown_background();
       }
     }
+    // Drops the tasks, those just woken included.
+    self.executor.close();
   }
 }
 
 /// The helper thread: runs the runtime whenever the JS thread hands it over, until asked for it
 /// back; it then says so through the async handle.
-fn helper(runtime: &Runtime, shared: &Shared) {
+fn helper(runtime: &Runtime, executor: &Arc<Executor>, shared: &Shared) {
   loop {
     {
       let mut control = shared.control();
@@ -510,24 +505,16 @@ fn helper(runtime: &Runtime, shared: &Shared) {
       }
       control.take = false;
     }
-    runtime.block_on(UntilGiveBack(shared));
+    runtime.block_on(executor.run_until(|cx| {
+      let mut control = shared.control();
+      if std::mem::take(&mut control.give_back) {
+        return true;
+      }
+      control.waker = Some(cx.waker().clone());
+      false
+    }));
     shared.control().given_back = true;
     Shared::notify(&shared.done());
-  }
-}
-
-struct UntilGiveBack<'a>(&'a Shared);
-
-impl Future for UntilGiveBack<'_> {
-  type Output = ();
-
-  fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-    let mut control = self.0.control();
-    if std::mem::take(&mut control.give_back) {
-      return Poll::Ready(());
-    }
-    control.waker = Some(cx.waker().clone());
-    Poll::Pending
   }
 }
 
@@ -572,90 +559,6 @@ unsafe extern "C" fn on_notify(_handle: uv::Handle) {
 unsafe extern "C" fn on_env_cleanup(_arg: *mut c_void) {
   if let Some(driver) = DRIVER.try_with(|d| d.borrow_mut().take()).ok().flatten() {
     let _ = std::panic::catch_unwind(AssertUnwindSafe(|| driver.shut_down()));
-  }
-}
-
-/// The runtime's `on_thread_park` on the JS thread: called with its queue empty, before it polls
-/// its driver. The drive is woken so that the runtime never blocks the JS thread; it then polls
-/// its driver without waiting.
-fn parked_on_js_thread() {
-  PARKED_AT.set(Some(WAKES.get()));
-  if let Some(waker) = IDLE_WAKER.take() {
-    waker.wake();
-  }
-}
-
-/// The future a drive blocks on: ready once the runtime parked and the driver poll after it woke
-/// nothing, so that no task is left queued.
-struct UntilIdle<'a>(&'a tokio::runtime::Handle);
-
-impl Future for UntilIdle<'_> {
-  type Output = ();
-
-  fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-    let quiet = PARKED_AT.take() == Some(WAKES.get());
-    // Tasks woken from other threads (a DNS lookup done) wait in the injection queue.
-    if quiet && self.0.metrics().global_queue_depth() == 0 {
-      return Poll::Ready(());
-    }
-    IDLE_WAKER.set(Some(cx.waker().clone()));
-    Poll::Pending
-  }
-}
-
-/// Spawns `future` on the current runtime, wake-ups counted (see [`UntilIdle`]). Every task of
-/// the addon is spawned here.
-pub fn spawn<F>(future: F)
-where
-  F: Future + Send + 'static,
-  F::Output: Send + 'static,
-{
-  tokio::spawn(Tracked::new(future));
-}
-
-/// A task whose wake-ups are counted in [`WAKES`] of the thread that wakes it.
-struct Tracked<F> {
-  future: F,
-  waker: Option<Arc<CountingWaker>>,
-}
-
-impl<F> Tracked<F> {
-  fn new(future: F) -> Self {
-    Self {
-      future,
-      waker: None,
-    }
-  }
-}
-
-impl<F: Future> Future for Tracked<F> {
-  type Output = F::Output;
-
-  fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-    // SAFETY: `future` is structurally pinned: never moved out of `self`; `waker` is not pinned.
-    let this = unsafe { self.get_unchecked_mut() };
-    let waker = match &this.waker {
-      Some(waker) if waker.0.will_wake(cx.waker()) => waker,
-      _ => this
-        .waker
-        .insert(Arc::new(CountingWaker(cx.waker().clone()))),
-    };
-    let waker = Waker::from(Arc::clone(waker));
-    let future = unsafe { Pin::new_unchecked(&mut this.future) };
-    future.poll(&mut Context::from_waker(&waker))
-  }
-}
-
-struct CountingWaker(Waker);
-
-impl Wake for CountingWaker {
-  fn wake(self: Arc<Self>) {
-    self.wake_by_ref();
-  }
-
-  fn wake_by_ref(self: &Arc<Self>) {
-    let _ = WAKES.try_with(|wakes| wakes.set(wakes.get() + 1));
-    self.0.wake_by_ref();
   }
 }
 

@@ -182,7 +182,7 @@ impl Pool {
     let (mut sender, connection) = http1::handshake(socket)
       .await
       .map_err(|e| SendError::Connect(e.into()))?;
-    crate::local::spawn(async move {
+    crate::executor::spawn(async move {
       // Its error, if any, reaches the request it was serving through the sender.
       let _ = connection.await;
     });

@@ -167,7 +167,7 @@ impl Threaded {
     self.pending.set(self.pending.get() + 1);
     let channel = Arc::clone(&self.channel);
     let _context = runtime().enter();
-    crate::local::spawn(async move {
+    crate::executor::spawn(async move {
       let outcome = guard(work).await;
       batch::deliver(
         channel,

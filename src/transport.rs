@@ -395,7 +395,7 @@ impl TimerAnchor {
       return;
     }
     let anchor = Arc::clone(self);
-    crate::local::spawn(async move {
+    crate::executor::spawn(async move {
       loop {
         tokio::time::sleep(anchor.period).await;
         if !anchor.used.swap(false, Ordering::AcqRel) {
