@@ -231,20 +231,20 @@ impl Transport {
     content_type: Option<&HeaderValue>,
     payload: Bytes,
   ) -> Result<HttpReply, Failure> {
-    let mut builder = Request::builder()
-      .method(request.method.clone())
-      .uri(uri.clone())
-      .header(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE))
-      .header(ACCEPT, HeaderValue::from_static("*/*"));
+    // Set in place: http's builder moves the whole request head at every step.
+    let mut http_request = Request::new(Full::new(payload));
+    *http_request.method_mut() = request.method.clone();
+    *http_request.uri_mut() = uri.clone();
+    let headers = http_request.headers_mut();
+    headers.reserve(5);
+    headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+    headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
     if let Some(content_type) = content_type {
-      builder = builder.header(CONTENT_TYPE, content_type.clone());
+      headers.insert(CONTENT_TYPE, content_type.clone());
     }
     if let Some(auth) = &self.proxy_authorization {
-      builder = builder.header(PROXY_AUTHORIZATION, auth.clone());
+      headers.insert(PROXY_AUTHORIZATION, auth.clone());
     }
-    let http_request = builder
-      .body(Full::new(payload))
-      .map_err(|e| Failure::Final(ApiError::internal(format!("request not built: {e}"))))?;
 
     // Only the HTTP exchange holds a slot: waiting for a token or a backoff does not.
     let _slot = self
