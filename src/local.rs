@@ -325,7 +325,7 @@ impl Driver {
     };
     if DRIVING.replace(true) {
       // Not expected (a drive calls no JS), but a nested block_on would panic: queue the task,
-      // which wakes the runtime's epoll and so the next drive.
+      // which the drive in progress runs.
       if let Some(task) = task {
         self.executor.spawn(task);
       }
