@@ -13,7 +13,7 @@
 //! budget off: tokio gives a `block_on` future one budget, which the many tasks run inside it
 //! would otherwise share, and a task out of budget is woken at once and would spin.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -23,10 +23,9 @@ use std::task::{Context, Poll, Waker};
 use async_task::Runnable;
 
 thread_local! {
-  /// The executor whose tasks this thread is running now: tasks spawned by a task go to it.
+  /// The executor whose tasks this thread is running now: tasks spawned by a task go to it, and
+  /// a task of it woken meanwhile is picked up by the same loop.
   static CURRENT: RefCell<Option<Arc<Executor>>> = const { RefCell::new(None) };
-  /// Set while this thread runs tasks: a task woken meanwhile is picked up by the same loop.
-  static RUNNING: Cell<bool> = const { Cell::new(false) };
 }
 
 #[derive(Default)]
@@ -92,7 +91,7 @@ impl Executor {
       return;
     }
     state.queue.push_back(runnable);
-    if RUNNING.get() {
+    if self.running_here() {
       return;
     }
     let waker = state.runtime.clone();
@@ -102,10 +101,13 @@ impl Executor {
     }
   }
 
+  fn running_here(&self) -> bool {
+    CURRENT.with_borrow(|current| current.as_deref().is_some_and(|e| std::ptr::eq(e, self)))
+  }
+
   /// Runs queued tasks, at most `budget`; whether some are still queued.
   fn run_queued(self: &Arc<Self>, budget: usize) -> bool {
     let previous = CURRENT.replace(Some(Arc::clone(self)));
-    let was_running = RUNNING.replace(true);
     let mut left = budget;
     let more = loop {
       let next = self.state().queue.pop_front();
@@ -118,7 +120,6 @@ impl Executor {
         break !self.state().queue.is_empty();
       }
     };
-    RUNNING.set(was_running);
     CURRENT.set(previous);
     more
   }
@@ -145,19 +146,32 @@ impl Executor {
 
   /// Runs the tasks until none is ready; `turn` first polls the runtime's driver once (sockets
   /// ready, timers due).
-  pub fn run_until_idle(self: &Arc<Self>, turn: bool) -> RunUntilIdle<'_> {
-    RunUntilIdle {
-      executor: self,
-      turn,
-    }
+  pub fn run_until_idle(
+    self: &Arc<Self>,
+    mut turn: bool,
+  ) -> Run<'_, impl FnMut(&mut Context<'_>, bool) -> bool> {
+    self.run_until(move |cx, more| {
+      let turn_now = std::mem::take(&mut turn);
+      if more {
+        // Already woken: the driver is polled before the next round.
+        return false;
+      }
+      if turn_now {
+        // Woken at once: the runtime polls its driver without waiting, then this again.
+        cx.waker().wake_by_ref();
+        return false;
+      }
+      true
+    })
   }
 
-  /// Runs the tasks until `stop` says so, waiting on the driver in between.
-  pub fn run_until<S: FnMut(&mut Context<'_>) -> bool>(
+  /// Runs the tasks until `stop` says so, waiting on the driver in between. `stop` is asked after
+  /// each round, with whether tasks are still queued (the round's budget ran out).
+  pub fn run_until<S: FnMut(&mut Context<'_>, bool) -> bool>(
     self: &Arc<Self>,
     stop: S,
-  ) -> RunUntil<'_, S> {
-    RunUntil {
+  ) -> Run<'_, S> {
+    Run {
       executor: self,
       stop,
     }
@@ -182,41 +196,22 @@ where
 /// Tasks run between two looks at the driver: tokio's own interval.
 const BUDGET: usize = 61;
 
-pub struct RunUntilIdle<'a> {
+pub struct Run<'a, S> {
   executor: &'a Arc<Executor>,
-  turn: bool,
+  stop: S,
 }
 
-impl Future for RunUntilIdle<'_> {
+impl<S: FnMut(&mut Context<'_>, bool) -> bool + Unpin> Future for Run<'_, S> {
   type Output = ();
 
   fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
     self.executor.remember_runtime(cx.waker());
     let more = self.executor.run_queued(BUDGET);
-    if more || self.turn {
-      // Woken at once: the runtime polls its driver without waiting, then this again.
-      self.turn = false;
-      cx.waker().wake_by_ref();
-      return Poll::Pending;
-    }
-    Poll::Ready(())
-  }
-}
-
-pub struct RunUntil<'a, S> {
-  executor: &'a Arc<Executor>,
-  stop: S,
-}
-
-impl<S: FnMut(&mut Context<'_>) -> bool + Unpin> Future for RunUntil<'_, S> {
-  type Output = ();
-
-  fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-    self.executor.remember_runtime(cx.waker());
-    if self.executor.run_queued(BUDGET) {
+    if more {
+      // The rest after the runtime has polled its driver, without waiting.
       cx.waker().wake_by_ref();
     }
-    if (self.stop)(cx) {
+    if (self.stop)(cx, more) {
       return Poll::Ready(());
     }
     Poll::Pending

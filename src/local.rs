@@ -505,7 +505,7 @@ fn helper(runtime: &Runtime, executor: &Arc<Executor>, shared: &Shared) {
       }
       control.take = false;
     }
-    runtime.block_on(executor.run_until(|cx| {
+    runtime.block_on(executor.run_until(|cx, _| {
       let mut control = shared.control();
       if std::mem::take(&mut control.give_back) {
         return true;
