@@ -44,8 +44,7 @@ pub struct Pool {
 }
 
 struct Idle {
-  sender: Sender,
-  proxied: bool,
+  connection: Connection,
   since: Instant,
 }
 
@@ -139,8 +138,7 @@ impl Pool {
       idle.pop_front();
     }
     idle.push_back(Idle {
-      sender: connection.sender,
-      proxied: connection.proxied,
+      connection,
       since: now,
     });
   }
@@ -151,11 +149,12 @@ impl Pool {
     while let Some(candidate) = idle.pop_back() {
       let now = *now.get_or_insert_with(Instant::now);
       // Not ready: the server closed it, or it is closing.
-      if candidate.sender.is_ready() && now.duration_since(candidate.since) < IDLE_TIMEOUT {
+      if candidate.connection.sender.is_ready()
+        && now.duration_since(candidate.since) < IDLE_TIMEOUT
+      {
         return Some(Connection {
-          sender: candidate.sender,
-          proxied: candidate.proxied,
           reused: true,
+          ..candidate.connection
         });
       }
     }
