@@ -84,7 +84,7 @@ impl Client {
     });
     let instance = Arc::clone(&self.instance);
     // Boxed once here: the call's future is over a kilobyte, and each layer that wraps it
-    // (panic guard, task, tracking, tokio's task cell) would otherwise copy it again.
+    // (panic guard, task) would otherwise copy it again.
     self.settler.run(
       env,
       api,

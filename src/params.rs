@@ -55,7 +55,7 @@ pub fn read_params(env: &Env, value: Unknown<'_>, convert_case: bool) -> ApiResu
   })
 }
 
-/// The params as the facade's JSON text (index.js `wireJson`), where JSON.stringify writes exactly
+/// The params as the facade's JSON text (index.js `paramsJson`), where JSON.stringify writes exactly
 /// what [`read_params`] would read: one string crosses instead of a few N-API calls per key and
 /// value. `None` if the text is not a JSON object (a lone surrogate, which JSON.stringify escapes
 /// and serde_json refuses): the caller then walks the object itself.
