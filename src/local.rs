@@ -142,6 +142,8 @@ pub struct Driver {
   tick: uv::Handle,
   notify: uv::Handle,
   async_context: sys::napi_async_context,
+  /// The resource of `async_context`, for the callback scopes of its loop callbacks.
+  resource: sys::napi_ref,
   /// Calls begun and not yet settled.
   pending: Cell<usize>,
   /// The most calls pending since the last tick.
@@ -226,7 +228,7 @@ impl Driver {
       return None;
     };
     shared.done().notify = notify as usize;
-    let async_context = unsafe { async_context(env) };
+    let (async_context, resource) = unsafe { async_context(env) };
     unsafe { sys::napi_add_env_cleanup_hook(env, Some(on_env_cleanup), std::ptr::null_mut()) };
     Some(Self {
       env,
@@ -240,6 +242,7 @@ impl Driver {
       tick,
       notify,
       async_context,
+      resource,
       pending: Cell::new(0),
       peak: Cell::new(0),
       ticking: Cell::new(false),
@@ -300,10 +303,11 @@ impl Driver {
           self.uv.timer_repeat(self.tick, on_tick, TICK_MS);
         }
         self.uv.keep_alive(self.tick, true);
-      } else if self.mode.get() == Mode::JsThread {
-        self.stop_tick();
       } else {
-        // Still ticking, to take the runtime back, but an idle process may exit.
+        // Still ticking, but an idle process may exit. On the JS thread the next tick stops it
+        // if no call has begun meanwhile: one call after another (concurrency 1) then leaves the
+        // timer running instead of stopping and starting it for each; a helper's tick is still
+        // needed, to take the runtime back.
         self.uv.keep_alive(self.tick, false);
       }
     }
@@ -383,7 +387,9 @@ impl Driver {
       }
       let mut resource = std::ptr::null_mut();
       let mut callback_scope = std::ptr::null_mut();
-      let opened = sys::napi_create_object(env, &mut resource) == sys::Status::napi_ok
+      let opened = sys::napi_get_reference_value(env, self.resource, &mut resource)
+        == sys::Status::napi_ok
+        && !resource.is_null()
         && sys::napi_open_callback_scope(env, resource, self.async_context, &mut callback_scope)
           == sys::Status::napi_ok;
       self.settle_all(&Env::from_raw(env), done);
@@ -396,6 +402,7 @@ impl Driver {
 
   fn on_tick(&self) {
     match self.mode.get() {
+      Mode::JsThread if self.pending.get() == 0 => self.stop_tick(),
       Mode::JsThread => self.loop_callback(true),
       Mode::Helper if self.peak.get() <= TAKE_BACK_AT => self.take_back(),
       _ => {}
@@ -475,6 +482,7 @@ impl Driver {
       self.uv.close(self.tick);
       self.uv.close(self.notify);
       sys::napi_async_destroy(self.env, self.async_context);
+      sys::napi_delete_reference(self.env, self.resource);
     }
     if let Some(runtime) = self.runtime.borrow_mut().take() {
       if let Ok(runtime) = Arc::try_unwrap(runtime) {
@@ -525,16 +533,20 @@ fn wanted() -> bool {
   })
 }
 
-unsafe fn async_context(env: sys::napi_env) -> sys::napi_async_context {
+/// The async context of the loop callbacks, and its resource object (made once: every callback
+/// scope of the driver is for the same context).
+unsafe fn async_context(env: sys::napi_env) -> (sys::napi_async_context, sys::napi_ref) {
   let mut name = std::ptr::null_mut();
   let mut resource = std::ptr::null_mut();
   let mut context = std::ptr::null_mut();
+  let mut reference = std::ptr::null_mut();
   unsafe {
     sys::napi_create_string_utf8(env, c"wx-openapi-native".as_ptr(), -1, &mut name);
     sys::napi_create_object(env, &mut resource);
     sys::napi_async_init(env, resource, name, &mut context);
+    sys::napi_create_reference(env, resource, 1, &mut reference);
   }
-  context
+  (context, reference)
 }
 
 fn with_driver(f: impl FnOnce(&Driver)) {
