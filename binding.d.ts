@@ -37,5 +37,8 @@ export declare class Client {
 /** The names of the `customerServiceMessage` calls, from the call table. */
 export declare function callNames(): Array<string>
 
+/** The `errMsg` of a successful call, per call of the table, in the order of `callNames`. */
+export declare function okMessages(): Array<string>
+
 /** Where index.js hands over the factory of resolved values (`settle::set_result_factory`). */
 export declare function setResultFactory(factory: (arg?: unknown) => unknown): void

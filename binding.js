@@ -837,4 +837,5 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.Client = nativeBinding.Client
 module.exports.callNames = nativeBinding.callNames
+module.exports.okMessages = nativeBinding.okMessages
 module.exports.setResultFactory = nativeBinding.setResultFactory

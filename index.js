@@ -3,7 +3,7 @@
 // `cloud.openapi` namespace) over the native `Client`. Everything else happens in Rust; the two
 // helpers below only choose the cheapest way across for what V8 does faster (BENCHMARKS.md).
 
-const { Client, callNames, setResultFactory } = require('./native.js')
+const { Client, callNames, okMessages, setResultFactory } = require('./native.js')
 const { version } = require('./package.json')
 
 // wx-server-sdk exports this symbol for `init({ env })`; it means nothing outside WeChat's cloud.
@@ -11,8 +11,10 @@ const DYNAMIC_CURRENT_ENV = Symbol.for('DYNAMIC_CURRENT_ENV')
 const CALL_NAMES = Object.freeze(callNames())
 
 // The resolved value of a reply with no fields of its own, as an object literal: cheaper for V8
-// than two properties set through N-API (src/settle.rs).
-setResultFactory((errMsg) => ({ errMsg, errCode: 0 }))
+// than two properties set through N-API, and errMsg a string made once (src/settle.rs). The native
+// side passes the call's index in CALL_NAMES.
+const OK_MESSAGES = Object.freeze(okMessages())
+setResultFactory((index) => ({ errMsg: OK_MESSAGES[index], errCode: 0 }))
 
 // The native side takes getAccessToken as a function that always returns a promise of JSON text,
 // so that sync and async providers, plain strings and { accessToken, expiresIn } all arrive alike

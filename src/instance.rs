@@ -55,31 +55,37 @@ pub fn guard_sync<T>(work: impl FnOnce() -> ApiResult<T>) -> ApiResult<T> {
 }
 
 /// The resolved value: the reply's own fields, then `errMsg` and `errCode: 0`, as wx-server-sdk.
-pub fn resolved_value(reply: Reply, api: &str) -> ResolvedValue {
-  let err_msg = format!("{api}:ok");
+pub fn resolved_value(reply: Reply, api: &str) -> ResolvedValue<'_> {
   match reply {
-    Reply::Json(fields) => ResolvedValue::Json { fields, err_msg },
+    Reply::Json(fields) => ResolvedValue::Json { fields, api },
     Reply::Media {
       content_type,
       bytes,
     } => ResolvedValue::Media {
       content_type,
       bytes,
-      err_msg,
+      api,
     },
   }
 }
 
-pub enum ResolvedValue {
+/// `errMsg` is made from `api` only where it is needed: a reply with no fields of its own takes
+/// the one index.js's factory keeps (`settle::result_from_factory`).
+pub enum ResolvedValue<'a> {
   /// The reply's own fields, then `errMsg` and `errCode`, set straight on the JS object: no map
   /// insertions (hashing, two allocations) for the two keys every reply gets.
   Json {
     fields: Map<String, Value>,
-    err_msg: String,
+    api: &'a str,
   },
   Media {
     content_type: String,
     bytes: Vec<u8>,
-    err_msg: String,
+    api: &'a str,
   },
+}
+
+/// The `errMsg` of a successful call of `api`.
+pub fn ok_message(api: &str) -> String {
+  format!("{api}:ok")
 }

@@ -26,7 +26,7 @@ use napi_derive::napi;
 
 use crate::config::{Config, ProcessEnv, RawOptions};
 use crate::error::ApiError;
-use crate::instance::{guard_sync, Instance, ResolvedValue};
+use crate::instance::{guard_sync, ok_message, Instance, ResolvedValue};
 use crate::settle::Settler;
 
 /// An independent instance: its own options, HTTP connection pool and token cache.
@@ -159,14 +159,13 @@ pub fn call_names() -> Vec<&'static str> {
   openapi::CALLS.iter().map(|c| c.name).collect()
 }
 
-impl ToNapiValue for ResolvedValue {
+impl ToNapiValue for ResolvedValue<'_> {
   unsafe fn to_napi_value(env: napi::sys::napi_env, value: Self) -> Result<napi::sys::napi_value> {
     let js = Env::from_raw(env);
-    let (object, err_msg) = match value {
-      ResolvedValue::Json { fields, err_msg } => {
-        let err_msg = unsafe { String::to_napi_value(env, err_msg) }?;
+    let (object, api) = match value {
+      ResolvedValue::Json { fields, api } => {
         if fields.is_empty() {
-          if let Some(object) = unsafe { settle::result_from_factory(env, err_msg) } {
+          if let Some(object) = unsafe { settle::result_from_factory(env, api) } {
             return Ok(object);
           }
         }
@@ -174,19 +173,20 @@ impl ToNapiValue for ResolvedValue {
         for (key, value) in fields {
           object.set(key, value)?;
         }
-        (object, err_msg)
+        (object, api)
       }
       ResolvedValue::Media {
         content_type,
         bytes,
-        err_msg,
+        api,
       } => {
         let mut object = Object::new(&js)?;
         object.set("contentType", content_type)?;
         object.set("buffer", Buffer::from(bytes))?;
-        (object, unsafe { String::to_napi_value(env, err_msg) }?)
+        (object, api)
       }
     };
+    let err_msg = unsafe { String::to_napi_value(env, ok_message(api)) }?;
     // The reply's own fields first, then `errMsg` and `errCode: 0`, as wx-server-sdk.
     unsafe {
       check_status!(napi::sys::napi_set_named_property(
@@ -205,6 +205,13 @@ impl ToNapiValue for ResolvedValue {
       Object::to_napi_value(env, object)
     }
   }
+}
+
+/// The `errMsg` of a successful call, per call of the table, in the order of `callNames`.
+#[doc(hidden)]
+#[napi(js_name = "okMessages")]
+pub fn ok_messages() -> Vec<String> {
+  settle::ok_messages()
 }
 
 /// Where index.js hands over the factory of resolved values (`settle::set_result_factory`).

@@ -24,7 +24,7 @@ use napi::threadsafe_function::{
 };
 
 use crate::error::ApiResult;
-use crate::instance::{guard, resolved_value};
+use crate::instance::{guard, ok_message, resolved_value};
 use crate::local::Driver;
 use crate::openapi::{ApiName, Reply};
 
@@ -208,7 +208,8 @@ pub fn settle(env: &Env, completion: Completion) {
 }
 
 thread_local! {
-  /// index.js's `(errMsg) => ({ errMsg, errCode: 0 })`, with the env it belongs to.
+  /// index.js's `(index) => ({ errMsg: OK_MESSAGES[index], errCode: 0 })`, with the env it
+  /// belongs to.
   static RESULT_FACTORY: Cell<Option<(sys::napi_env, sys::napi_ref)>> = const { Cell::new(None) };
   /// The envs of this thread whose teardown forgets their factory (a hook each, registered once).
   static FACTORY_ENVS: RefCell<Vec<sys::napi_env>> = const { RefCell::new(Vec::new()) };
@@ -217,7 +218,9 @@ thread_local! {
 /// Keeps `factory` to make the resolved value of replies with no fields of their own (nearly
 /// every call): a JS object literal is built from V8's boilerplate, where setting `errMsg` and
 /// `errCode` through N-API goes through V8's generic property path, key names looked up each
-/// time (callgrind, HTTP concurrency 1: about 3,000 fewer instructions per message).
+/// time (callgrind, HTTP concurrency 1: about 3,000 fewer instructions per message). It takes the
+/// call's index in the table ([`ok_messages`]), so that `errMsg` is a string JS made once, not one
+/// decoded from UTF-8 for every call.
 ///
 /// One factory per thread, that of the env that set it last; calls of another env on the same
 /// thread (a second context) set their properties through N-API. The env's teardown forgets its
@@ -241,6 +244,15 @@ pub fn set_result_factory(env: &Env, factory: Unknown<'_>) -> Result<()> {
   Ok(())
 }
 
+/// The `errMsg` of a successful call of each call of the table, in its order: what the factory
+/// indexes.
+pub fn ok_messages() -> Vec<String> {
+  crate::openapi::CALLS
+    .iter()
+    .map(|call| ok_message(call.api_name()))
+    .collect()
+}
+
 unsafe extern "C" fn forget_result_factory(env: *mut std::ffi::c_void) {
   let env: sys::napi_env = env.cast();
   let _ = FACTORY_ENVS.try_with(|envs| envs.borrow_mut().retain(|&e| e != env));
@@ -251,23 +263,24 @@ unsafe extern "C" fn forget_result_factory(env: *mut std::ffi::c_void) {
   });
 }
 
-/// `{ errMsg, errCode: 0 }` from the factory, or `None` where there is none for `env`.
-pub unsafe fn result_from_factory(
-  env: sys::napi_env,
-  err_msg: sys::napi_value,
-) -> Option<sys::napi_value> {
+/// `{ errMsg, errCode: 0 }` for a call of `api` from the factory, or `None` where there is none
+/// for `env` (or `api` is not a call of the table).
+pub unsafe fn result_from_factory(env: sys::napi_env, api: &str) -> Option<sys::napi_value> {
+  let index = crate::openapi::call_index(api)?;
   let (owner, reference) = RESULT_FACTORY.try_with(Cell::get).ok().flatten()?;
   if owner != env {
     return None;
   }
   let mut factory = std::ptr::null_mut();
   let mut receiver = std::ptr::null_mut();
+  let mut argument = std::ptr::null_mut();
   let mut result = std::ptr::null_mut();
   let made = unsafe {
     sys::napi_get_reference_value(env, reference, &mut factory) == sys::Status::napi_ok
       && !factory.is_null()
       && sys::napi_get_undefined(env, &mut receiver) == sys::Status::napi_ok
-      && sys::napi_call_function(env, receiver, factory, 1, &err_msg, &mut result)
+      && sys::napi_create_uint32(env, index as u32, &mut argument) == sys::Status::napi_ok
+      && sys::napi_call_function(env, receiver, factory, 1, &argument, &mut result)
         == sys::Status::napi_ok
   };
   made.then_some(result)

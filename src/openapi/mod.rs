@@ -101,6 +101,25 @@ pub fn find(name: &str) -> Option<&'static ApiCall> {
   CALLS.iter().find(|call| call.name == name)
 }
 
+/// The `api_name` of each call of [`CALLS`], in its order.
+fn api_names() -> &'static [String] {
+  static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+  NAMES.get_or_init(|| {
+    CALLS
+      .iter()
+      .map(|call| format!("{NAMESPACE}.{}", call.name))
+      .collect()
+  })
+}
+
+/// The index in [`CALLS`] of the call whose `api_name` is `api`, by address: the name a call
+/// carries is that very string.
+pub fn call_index(api: &str) -> Option<usize> {
+  api_names()
+    .iter()
+    .position(|name| std::ptr::eq(name.as_str(), api))
+}
+
 /// How to name a field in an error: as the user wrote it (camelCase when keys are converted).
 pub struct Naming {
   pub convert_case: bool,
@@ -129,15 +148,8 @@ pub enum Reply {
 impl ApiCall {
   /// `openapi.customerServiceMessage.<name>`, made once per call of the table.
   pub fn api_name(&self) -> &'static str {
-    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
-    let names = NAMES.get_or_init(|| {
-      CALLS
-        .iter()
-        .map(|call| format!("{NAMESPACE}.{}", call.name))
-        .collect()
-    });
     let index = CALLS.iter().position(|call| std::ptr::eq(call, self));
-    index.map_or(NAMESPACE, |i| &names[i])
+    index.map_or(NAMESPACE, |i| &api_names()[i])
   }
 
   /// Checks the params and builds the request, before anything is sent.
