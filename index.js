@@ -33,48 +33,70 @@ function nativeOptions(options) {
   }
 }
 
-// The params as JSON text, where JSON.stringify writes exactly what the native side would read
-// from the object itself: plain objects and arrays of strings, booleans, null, undefined and
-// numbers that stay the same number (no toJSON, Buffer, class instance, function, symbol, bigint,
-// NaN, or integer beyond 2^53), nested less deep and no larger than the native bounds (src/params.rs).
+// The params as JSON text, where that text is exactly what the native side would read from the
+// object itself: plain objects and arrays of strings, booleans, null, undefined and numbers that
+// stay the same number (no toJSON, Buffer, class instance, function, symbol, bigint, NaN, or
+// integer beyond 2^53), nested less deep and no larger than the native bounds (src/params.rs).
 // One string then crosses into Rust instead of several N-API calls per key and value. For anything
 // else it is undefined, and the native side walks the object, with its own errors. (A getter or a
-// Proxy trap therefore runs twice, the check and JSON.stringify; three times if the walk follows.)
+// Proxy trap therefore runs twice if the walk follows.)
+//
+// The text is the same, byte for byte, as JSON.stringify's (__test__/hostile.test.js compares
+// them), but written here in one walk that also checks: V8's JSON.stringify after a check of its
+// own cost 4 µs more per call at concurrency 1 over HTTP, its C++ run cold between two replies
+// (BENCHMARKS.md), though it is faster in a tight loop.
 const MAX_DEPTH = 32
 const MAX_KEYS = 10_000
+// What JSON.stringify escapes in a string: quote, backslash, control characters, and surrogates
+// (lone ones become \u escapes; a string with any is left to JSON.stringify itself).
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/
+const quote = (text) => (NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : '"' + text + '"')
 
-function plainJson(value, depth) {
+function toJson(value, depth) {
   switch (typeof value) {
     case 'string':
+      return quote(value)
     case 'boolean':
-    case 'undefined':
-      return true
+      return value ? 'true' : 'false'
     case 'number':
-      return Number.isSafeInteger(value) || (Number.isFinite(value) && !Number.isInteger(value))
+      return Number.isSafeInteger(value) || (Number.isFinite(value) && !Number.isInteger(value)) ? '' + value : undefined
     case 'object':
       break
     default:
-      return false
+      return undefined
   }
-  if (value === null) return true
-  if (depth >= MAX_DEPTH || typeof value.toJSON === 'function') return false
+  if (value === null) return 'null'
+  if (depth >= MAX_DEPTH || typeof value.toJSON === 'function') return undefined
   const proto = Object.getPrototypeOf(value)
   if (Array.isArray(value)) {
-    if (proto !== Array.prototype || value.length > MAX_KEYS) return false
-    for (let i = 0; i < value.length; i++) if (!plainJson(value[i], depth + 1)) return false
-    return true
+    if (proto !== Array.prototype || value.length > MAX_KEYS) return undefined
+    let out = '['
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i]
+      const text = item === undefined ? 'null' : toJson(item, depth + 1)
+      if (text === undefined) return undefined
+      out += i === 0 ? text : ',' + text
+    }
+    return out + ']'
   }
-  if (proto !== Object.prototype && proto !== null) return false
+  if (proto !== Object.prototype && proto !== null) return undefined
   const keys = Object.keys(value)
-  if (keys.length > MAX_KEYS) return false
-  for (let i = 0; i < keys.length; i++) if (!plainJson(value[keys[i]], depth + 1)) return false
-  return true
+  if (keys.length > MAX_KEYS) return undefined
+  let out = '{'
+  for (let i = 0; i < keys.length; i++) {
+    const item = value[keys[i]]
+    if (item === undefined) continue
+    const text = toJson(item, depth + 1)
+    if (text === undefined) return undefined
+    out += (out.length === 1 ? '' : ',') + quote(keys[i]) + ':' + text
+  }
+  return out + '}'
 }
 
 function paramsJson(params) {
   if (params === null || typeof params !== 'object' || Array.isArray(params)) return undefined
   try {
-    return plainJson(params, 0) ? JSON.stringify(params) : undefined
+    return toJson(params, 0)
   } catch {
     // A getter or Proxy trap threw: the native walk meets it again and names it.
     return undefined

@@ -93,6 +93,7 @@ describe('send over the wire', () => {
       text({ thumbURL: 'x', customHint: [{ innerKey: 'v' }, undefined, null], skipped: undefined }),
       text({ numbers: [0, -0, 1, -1, 1.5, 1e-7, 2 ** 53 - 1, -(2 ** 53 - 1), 0.1 + 0.2, Number.MIN_VALUE, 1e300] }),
       text({ strings: ['', '\u0000\n"\\', '你好👋', '\u2028', 'a\ud800b'], ['键Key']: true }),
+      text({ ['quote"back\\slash\nKey\u001f']: 'v', ['\ud83d\udc4bKey']: '\ud83d\udc4b', ['lone\udc00Key']: 1 }),
       text({ sparse: [1, , 3], flags: [true, false] }), // eslint-disable-line no-sparse-arrays
       Object.assign(Object.create(null), text({ nested: Object.assign(Object.create(null), { deepKey: { deeperKey: 1 } }) })),
       text({ fooBar: 1, foo_bar: 2 }),
@@ -110,6 +111,24 @@ describe('send over the wire', () => {
         assert.equal(facadeBody, emu.requests.at(-1).rawBody, label)
       }
     }
+  })
+
+  // If index.js fell back to the walk for plain params, the bytes would still match (the test
+  // above) but the walk would read every property a second time.
+  test('plain params cross as JSON text: index.js reads each property once', async () => {
+    let reads = 0
+    const params = {
+      touser: 'OPENID',
+      msgtype: 'text',
+      get text() {
+        reads++
+        return { content: 'read once' }
+      },
+    }
+    const result = await cloud.openapi.customerServiceMessage.send(params)
+    assert.equal(result.errCode, 0)
+    assert.equal(reads, 1)
+    assert.equal(emu.messages.at(-1).text.content, 'read once')
   })
 
   test('the JSON text, where given, is what is sent', async () => {
