@@ -17,11 +17,12 @@ export declare class Client {
    */
   constructor(options?: object | undefined | null)
   /**
-   * Runs the call `name` of the call table with `params`. Always returns a promise: invalid
-   * params reject it, without anything being sent. `paramsJson`, where given, is `params` as
-   * JSON text, read instead of the object (see `parse_params`).
+   * Runs the call at `index` in the call table (the order of `callNames`) with `params`: an
+   * index, not the name, so that no string is read and compared per call. Always returns a
+   * promise: invalid params reject it, without anything being sent. `paramsJson`, where given,
+   * is `params` as JSON text, read instead of the object (see `parse_params`).
    */
-  call(name: string, params: unknown, convertCase: boolean, paramsJson?: unknown | undefined | null): Promise<any>
+  call(index: number, params: unknown, convertCase: boolean, paramsJson?: unknown | undefined | null): Promise<any>
   /**
    * Panics on purpose, on the JS thread (`"sync"`) or in the runtime (`"async"`), so that the
    * tests can check that a panic becomes a rejection with an errCode and never an abort.

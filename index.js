@@ -111,9 +111,9 @@ function createNewInstance(options) {
   function namespace(callOptions) {
     const convertCase = !(callOptions && callOptions.convertCase === false)
     const customerServiceMessage = {}
-    for (const name of CALL_NAMES) {
-      customerServiceMessage[name] = (params) => currentClient().call(name, params, convertCase, paramsJson(params))
-    }
+    CALL_NAMES.forEach((name, index) => {
+      customerServiceMessage[name] = (params) => currentClient().call(index, params, convertCase, paramsJson(params))
+    })
     return { customerServiceMessage: Object.freeze(customerServiceMessage) }
   }
 

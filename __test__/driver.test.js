@@ -9,7 +9,9 @@ const assert = require('node:assert/strict')
 const { spawnSync } = require('node:child_process')
 const path = require('node:path')
 
-const { Client } = require('../binding.js')
+const { Client, callNames } = require('../binding.js')
+
+const SEND = callNames().indexOf('send')
 
 // NODE_TEST_CONTEXT would make the child's runner report to this one instead of printing TAP.
 const { NODE_TEST_CONTEXT, ...ENV } = process.env
@@ -47,7 +49,7 @@ test('under load the runtime goes to a helper thread, and comes back to the JS t
   const emu = await startEmulator({ messageLimit: Infinity })
   t.after(() => emu.close())
   const client = new Client({ appid: emu.appid, secret: emu.secret, apiBaseUrl: emu.url })
-  const send = (touser) => client.call('send', { touser, msgtype: 'text', text: { content: 'x' } }, true)
+  const send = (touser) => client.call(SEND, { touser, msgtype: 'text', text: { content: 'x' } }, true)
 
   assert.equal((await send('first')).errCode, 0)
   assert.equal(client.__driverForTests(), 'js-thread')
@@ -80,7 +82,7 @@ test('timeouts fire on the helper thread too: 8 calls to a server that never ans
   t.after(() => emu.close())
   emu.inject({ path: '/cgi-bin/message/custom/send', delayMs: Infinity, times: Infinity })
   const client = new Client({ appid: emu.appid, secret: emu.secret, apiBaseUrl: emu.url, timeout: 300 })
-  const calls = Array.from({ length: 8 }, (_, i) => client.call('send', { touser: `t${i}`, msgtype: 'text', text: { content: 'x' } }, true))
+  const calls = Array.from({ length: 8 }, (_, i) => client.call(SEND, { touser: `t${i}`, msgtype: 'text', text: { content: 'x' } }, true))
   assert.equal(client.__driverForTests(), 'helper-thread')
   const outcomes = await Promise.allSettled(calls)
   assert.deepEqual(outcomes.map((o) => o.status), Array(8).fill('rejected'))

@@ -6,8 +6,11 @@ const { test, describe, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 
 const native = require('..')
+const { callNames } = require('../binding.js')
 const { startEmulator } = require('../emulator')
 const { rejection, SEED_EXAMPLES } = require('./helpers')
+
+const SEND = callNames().indexOf('send')
 
 describe('send over the wire', () => {
   let emu
@@ -106,7 +109,7 @@ describe('send over the wire', () => {
         const label = `${JSON.stringify(params)} convertCase ${convertCase}`
         const viaFacade = await send(params).then((r) => r.errCode, (e) => e.errMsg)
         const facadeBody = emu.requests.at(-1).rawBody
-        const viaWalk = await client.call('send', params, convertCase).then((r) => r.errCode, (e) => e.errMsg)
+        const viaWalk = await client.call(SEND, params, convertCase).then((r) => r.errCode, (e) => e.errMsg)
         assert.equal(viaFacade, viaWalk, label)
         assert.equal(facadeBody, emu.requests.at(-1).rawBody, label)
       }
@@ -135,11 +138,11 @@ describe('send over the wire', () => {
     const { Client } = require('../binding.js')
     const client = new Client({ appid: emu.appid, secret: emu.secret, apiBaseUrl: emu.url })
     const params = { touser: 'OPENID', msgtype: 'text', text: { content: 'from the object' } }
-    await client.call('send', params, true, JSON.stringify({ ...params, text: { content: 'from the text' }, camelKey: 1 }))
+    await client.call(SEND, params, true, JSON.stringify({ ...params, text: { content: 'from the text' }, camelKey: 1 }))
     assert.equal(emu.messages.at(-1).text.content, 'from the text')
     assert.equal(emu.messages.at(-1).camel_key, 1)
     // Text that is no JSON object: the object is read instead.
-    await client.call('send', params, true, '[1, 2]')
+    await client.call(SEND, params, true, '[1, 2]')
     assert.equal(emu.messages.at(-1).text.content, 'from the object')
   })
 

@@ -54,26 +54,27 @@ impl Client {
       })
   }
 
-  /// Runs the call `name` of the call table with `params`. Always returns a promise: invalid
-  /// params reject it, without anything being sent. `paramsJson`, where given, is `params` as
-  /// JSON text, read instead of the object (see `parse_params`).
+  /// Runs the call at `index` in the call table (the order of `callNames`) with `params`: an
+  /// index, not the name, so that no string is read and compared per call. Always returns a
+  /// promise: invalid params reject it, without anything being sent. `paramsJson`, where given,
+  /// is `params` as JSON text, read instead of the object (see `parse_params`).
   #[napi(catch_unwind, ts_return_type = "Promise<any>")]
   pub fn call<'env>(
     &self,
     env: &'env Env,
-    name: String,
+    index: u32,
     params: Unknown<'env>,
     convert_case: bool,
     params_json: Option<Unknown<'env>>,
   ) -> Result<Unknown<'env>> {
-    let call = openapi::find(&name);
+    let call = openapi::CALLS.get(index as usize);
     let api = call.map_or_else(
-      || format!("{}.{name}", openapi::NAMESPACE).into(),
+      || format!("{}.#{index}", openapi::NAMESPACE).into(),
       |c| c.api_name().into(),
     );
     let prepared = guard_sync(|| match call {
       None => Err(ApiError::invalid(format!(
-        "{name} is not a customerServiceMessage call"
+        "there is no customerServiceMessage call #{index}"
       ))),
       Some(call) => params_json
         .and_then(|text| params::read_string(text).ok())

@@ -97,10 +97,6 @@ pub static CALLS: &[ApiCall] = &[
   },
 ];
 
-pub fn find(name: &str) -> Option<&'static ApiCall> {
-  CALLS.iter().find(|call| call.name == name)
-}
-
 /// The `api_name` of each call of [`CALLS`], in its order.
 fn api_names() -> &'static [String] {
   static NAMES: OnceLock<Vec<String>> = OnceLock::new();
