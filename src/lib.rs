@@ -10,6 +10,7 @@ mod error;
 mod executor;
 mod instance;
 mod local;
+mod markers;
 mod openapi;
 mod params;
 mod pool;
@@ -67,6 +68,7 @@ impl Client {
     convert_case: bool,
     params_json: Option<Unknown<'env>>,
   ) -> Result<Unknown<'env>> {
+    markers::mark(markers::Point::CallEntered);
     let call = openapi::CALLS.get(index as usize);
     let api = call.map_or_else(
       || format!("{}.#{index}", openapi::NAMESPACE).into(),
@@ -83,6 +85,7 @@ impl Client {
         .and_then(|params| call.prepare(params, convert_case))
         .map(|request| (call, request)),
     });
+    markers::mark(markers::Point::RequestBuilt);
     let instance = Arc::clone(&self.instance);
     // Boxed once here: the call's future is over a kilobyte, and each layer that wraps it
     // (panic guard, task) would otherwise copy it again.

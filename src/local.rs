@@ -36,6 +36,7 @@ use tokio::runtime::Runtime;
 use crate::error::ApiResult;
 use crate::executor::Executor;
 use crate::instance::guard;
+use crate::markers::{mark, Point};
 use crate::openapi::{ApiName, Reply};
 use crate::settle::{new_promise, settle, Completion, MAX_BATCH};
 use crate::uv;
@@ -286,7 +287,9 @@ impl Driver {
       self.hand_over();
     }
     if self.mode.get() == Mode::JsThread {
+      mark(Point::TaskStarting);
       self.drive(Some(task));
+      mark(Point::CallDriven);
       self.settle_done(env);
     } else {
       self.executor.spawn(task);
@@ -370,10 +373,12 @@ impl Driver {
   /// Work from the event loop: outside any JS call, so the settling gets its own scopes, and
   /// closing the callback scope runs the promise reactions, as for any I/O callback in Node.
   fn loop_callback(&self, drive: bool) {
+    mark(Point::LoopCallback);
     if drive && self.mode.get() == Mode::JsThread {
       self.drive(None::<std::future::Ready<()>>);
     }
     let done = self.take_done();
+    mark(Point::ReplyDriven);
     if done.is_empty() {
       return;
     }
@@ -393,9 +398,11 @@ impl Driver {
         && sys::napi_open_callback_scope(env, resource, self.async_context, &mut callback_scope)
           == sys::Status::napi_ok;
       self.settle_all(&Env::from_raw(env), done);
+      mark(Point::Settled);
       if opened {
         sys::napi_close_callback_scope(env, callback_scope);
       }
+      mark(Point::ReactionsRan);
       sys::napi_close_handle_scope(env, handle_scope);
     }
   }

@@ -26,6 +26,7 @@ use hyper::body::Incoming;
 use hyper::client::conn::http1;
 
 use crate::connector::{BoxError, Connector};
+use crate::markers::{mark, Point};
 
 /// An idle connection is not reused after this long (servers close theirs after a while, and a
 /// request sent as the server closes is work lost).
@@ -103,6 +104,7 @@ impl Pool {
           *request.uri_mut() = Uri::from(path.clone());
         }
       }
+      mark(Point::RequestHandedOver);
       match connection.sender.try_send_request(request).await {
         Ok(response) => return Ok((response, connection)),
         Err(mut error) => match error.take_message() {
