@@ -18,11 +18,13 @@ export declare class Client {
   constructor(options?: object | undefined | null)
   /**
    * Runs the call at `index` in the call table (the order of `callNames`) with `params`: an
-   * index, not the name, so that no string is read and compared per call. Always returns a
-   * promise: invalid params reject it, without anything being sent. `paramsJson`, where given,
-   * is `params` as JSON text, read instead of the object (see `parse_params`).
+   * index, not the name, so that no string is read and compared per call. Returns a promise:
+   * invalid params reject it, without anything being sent. `paramsJson`, where given, is `params`
+   * as JSON text, read instead of the object (see `parse_params`). With `promiseId`, the promise
+   * is index.js's own, settled through its settler under that id (`setSettler`), and the call
+   * returns `undefined`.
    */
-  call(index: number, params: unknown, convertCase: boolean, paramsJson?: unknown | undefined | null): Promise<any>
+  call(index: number, params: unknown, convertCase: boolean, paramsJson?: unknown | undefined | null, promiseId?: number | undefined | null): Promise<any> | undefined
   /**
    * Panics on purpose, on the JS thread (`"sync"`) or in the runtime (`"async"`), so that the
    * tests can check that a panic becomes a rejection with an errCode and never an abort.
@@ -41,5 +43,8 @@ export declare function callNames(): Array<string>
 /** The `errMsg` of a successful call, per call of the table, in the order of `callNames`. */
 export declare function okMessages(): Array<string>
 
-/** Where index.js hands over the factory of resolved values (`settle::set_result_factory`). */
-export declare function setResultFactory(factory: (arg?: unknown) => unknown): void
+/**
+ * Where index.js hands over the function that settles the promises it makes
+ * (`settle::set_settler`).
+ */
+export declare function setSettler(settler: (arg?: unknown) => unknown): void

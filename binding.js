@@ -838,4 +838,4 @@ module.exports = nativeBinding
 module.exports.Client = nativeBinding.Client
 module.exports.callNames = nativeBinding.callNames
 module.exports.okMessages = nativeBinding.okMessages
-module.exports.setResultFactory = nativeBinding.setResultFactory
+module.exports.setSettler = nativeBinding.setSettler

@@ -1,20 +1,55 @@
 'use strict'
 // The JS face of wx-openapi-native: wx-server-sdk's shape (`cloud.init`, a callable
-// `cloud.openapi` namespace) over the native `Client`. Everything else happens in Rust; the two
-// helpers below only choose the cheapest way across for what V8 does faster (BENCHMARKS.md).
+// `cloud.openapi` namespace) over the native `Client`. Everything else happens in Rust; the
+// promises and the params' JSON are made here only because V8 makes them faster (BENCHMARKS.md).
 
-const { Client, callNames, okMessages, setResultFactory } = require('./native.js')
+const { Client, callNames, okMessages, setSettler } = require('./native.js')
 const { version } = require('./package.json')
 
 // wx-server-sdk exports this symbol for `init({ env })`; it means nothing outside WeChat's cloud.
 const DYNAMIC_CURRENT_ENV = Symbol.for('DYNAMIC_CURRENT_ENV')
 const CALL_NAMES = Object.freeze(callNames())
-
-// The resolved value of a reply with no fields of its own, as an object literal: cheaper for V8
-// than two properties set through N-API, and errMsg a string made once (src/settle.rs). The native
-// side passes the call's index in CALL_NAMES.
 const OK_MESSAGES = Object.freeze(okMessages())
-setResultFactory((index) => ({ errMsg: OK_MESSAGES[index], errCode: 0 }))
+
+// Each call's promise is made here and its resolvers kept under an id that the call carries; the
+// native side settles it through `settle` (src/settle.rs). A JS promise costs less than one made
+// and settled through N-API, and the resolved value of a reply with no fields of its own is an
+// object literal, its errMsg a string made once (BENCHMARKS.md).
+const resolves = []
+const rejects = []
+const freeIds = []
+
+function forget(id) {
+  resolves[id] = undefined
+  rejects[id] = undefined
+  freeIds.push(id)
+}
+
+// kind 0: resolve with the bare result of the call at index `value` of the table; 1: resolve with
+// `value`; 2: reject with `value`.
+setSettler((id, kind, value) => {
+  const resolve = resolves[id]
+  const reject = rejects[id]
+  forget(id)
+  if (kind === 0) resolve({ errMsg: OK_MESSAGES[value], errCode: 0 })
+  else if (kind === 1) resolve(value)
+  else reject(value)
+})
+
+function call(client, index, params, convertCase) {
+  const json = paramsJson(params)
+  return new Promise((resolve, reject) => {
+    const id = freeIds.length > 0 ? freeIds.pop() : resolves.length
+    resolves[id] = resolve
+    rejects[id] = reject
+    try {
+      client.call(index, params, convertCase, json, id)
+    } catch (error) {
+      forget(id)
+      throw error
+    }
+  })
+}
 
 // The native side takes getAccessToken as a function that always returns a promise of JSON text,
 // so that sync and async providers, plain strings and { accessToken, expiresIn } all arrive alike
@@ -112,7 +147,7 @@ function createNewInstance(options) {
     const convertCase = !(callOptions && callOptions.convertCase === false)
     const customerServiceMessage = {}
     CALL_NAMES.forEach((name, index) => {
-      customerServiceMessage[name] = (params) => currentClient().call(index, params, convertCase, paramsJson(params))
+      customerServiceMessage[name] = (params) => call(currentClient(), index, params, convertCase)
     })
     return { customerServiceMessage: Object.freeze(customerServiceMessage) }
   }

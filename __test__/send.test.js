@@ -116,6 +116,18 @@ describe('send over the wire', () => {
     }
   })
 
+  // index.js makes the promises and their resolved objects (src/settle.rs `set_settler`): each call
+  // gets its own, as from wx-server-sdk, and settles once.
+  test('every call resolves to an object of its own', async () => {
+    const send = cloud.openapi.customerServiceMessage.send
+    const message = { touser: 'OPENID', msgtype: 'text', text: { content: 'x' } }
+    const results = await Promise.all(Array.from({ length: 50 }, () => send(message)))
+    assert.equal(new Set(results).size, 50)
+    results[0].errMsg = 'changed'
+    assert.deepEqual(results[1], { errMsg: 'openapi.customerServiceMessage.send:ok', errCode: 0 })
+    assert.deepEqual(await send(message), { errMsg: 'openapi.customerServiceMessage.send:ok', errCode: 0 })
+  })
+
   // If index.js fell back to the walk for plain params, the bytes would still match (the test
   // above) but the walk would read every property a second time.
   test('plain params cross as JSON text: index.js reads each property once', async () => {

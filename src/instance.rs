@@ -69,8 +69,8 @@ pub fn resolved_value(reply: Reply, api: &str) -> ResolvedValue<'_> {
   }
 }
 
-/// `errMsg` is made from `api` only where it is needed: a reply with no fields of its own takes
-/// the one index.js's factory keeps (`settle::result_from_factory`).
+/// `errMsg` is made from `api` only where it is needed: for a reply with no fields of its own,
+/// index.js's settler takes the one it keeps (`settle::settle_js`).
 pub enum ResolvedValue<'a> {
   /// The reply's own fields, then `errMsg` and `errCode`, set straight on the JS object: no map
   /// insertions (hashing, two allocations) for the two keys every reply gets.

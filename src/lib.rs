@@ -56,10 +56,12 @@ impl Client {
   }
 
   /// Runs the call at `index` in the call table (the order of `callNames`) with `params`: an
-  /// index, not the name, so that no string is read and compared per call. Always returns a
-  /// promise: invalid params reject it, without anything being sent. `paramsJson`, where given,
-  /// is `params` as JSON text, read instead of the object (see `parse_params`).
-  #[napi(catch_unwind, ts_return_type = "Promise<any>")]
+  /// index, not the name, so that no string is read and compared per call. Returns a promise:
+  /// invalid params reject it, without anything being sent. `paramsJson`, where given, is `params`
+  /// as JSON text, read instead of the object (see `parse_params`). With `promiseId`, the promise
+  /// is index.js's own, settled through its settler under that id (`setSettler`), and the call
+  /// returns `undefined`.
+  #[napi(catch_unwind, ts_return_type = "Promise<any> | undefined")]
   pub fn call<'env>(
     &self,
     env: &'env Env,
@@ -67,6 +69,7 @@ impl Client {
     params: Unknown<'env>,
     convert_case: bool,
     params_json: Option<Unknown<'env>>,
+    promise_id: Option<u32>,
   ) -> Result<Unknown<'env>> {
     markers::mark(markers::Point::CallEntered);
     let call = openapi::CALLS.get(index as usize);
@@ -92,6 +95,7 @@ impl Client {
     self.settler.run(
       env,
       api,
+      promise_id,
       Box::pin(async move {
         let (call, request) = prepared?;
         instance.run(call, request, convert_case).await
@@ -115,6 +119,7 @@ impl Client {
     self.settler.run(
       env,
       format!("{}.send", openapi::NAMESPACE).into(),
+      None,
       async move {
         prepared?;
         panic!("deliberate panic in the runtime")
@@ -168,11 +173,6 @@ impl ToNapiValue for ResolvedValue<'_> {
     let js = Env::from_raw(env);
     let (object, api) = match value {
       ResolvedValue::Json { fields, api } => {
-        if fields.is_empty() {
-          if let Some(object) = unsafe { settle::result_from_factory(env, api) } {
-            return Ok(object);
-          }
-        }
         let mut object = Object::new(&js)?;
         for (key, value) in fields {
           object.set(key, value)?;
@@ -218,11 +218,12 @@ pub fn ok_messages() -> Vec<String> {
   settle::ok_messages()
 }
 
-/// Where index.js hands over the factory of resolved values (`settle::set_result_factory`).
+/// Where index.js hands over the function that settles the promises it makes
+/// (`settle::set_settler`).
 #[doc(hidden)]
-#[napi(js_name = "setResultFactory")]
-pub fn set_result_factory(env: Env, factory: Function<'_>) -> Result<()> {
-  settle::set_result_factory(&env, factory.to_unknown())
+#[napi(js_name = "setSettler")]
+pub fn set_settler(env: Env, settler: Function<'_>) -> Result<()> {
+  settle::set_settler(&env, settler.to_unknown())
 }
 
 /// mimalloc commits every segment of a thread after its first one in full (4 MiB) as soon as it

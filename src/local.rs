@@ -38,7 +38,7 @@ use crate::executor::Executor;
 use crate::instance::guard;
 use crate::markers::{mark, Point};
 use crate::openapi::{ApiName, Reply};
-use crate::settle::{new_promise, settle, Completion, MAX_BATCH};
+use crate::settle::{promise_for, settle, Completion, MAX_BATCH};
 use crate::uv;
 
 /// How often the loop drives the runtime while calls are pending, for its timers (timeouts,
@@ -264,9 +264,10 @@ impl Driver {
     &self,
     env: &'env Env,
     api: ApiName,
+    js_id: Option<u32>,
     work: impl Future<Output = ApiResult<Reply>> + Send + 'static,
   ) -> Result<Unknown<'env>> {
-    let (deferred, promise) = new_promise(env)?;
+    let (deferred, promise) = promise_for(env, js_id)?;
     let pending = self.pending.get() + 1;
     self.pending.set(pending);
     self.peak.set(self.peak.get().max(pending));

@@ -28,9 +28,14 @@ use crate::instance::{guard, ok_message, resolved_value};
 use crate::local::Driver;
 use crate::openapi::{ApiName, Reply};
 
-/// A promise's resolver. Only ever used on the JS thread of the env that created it; it travels
-/// through the runtime untouched.
-pub struct Deferred(sys::napi_deferred);
+/// How a call's promise is settled. Only ever used on the JS thread of the env that made the
+/// promise; it travels through the runtime untouched.
+pub enum Deferred {
+  /// A promise made through N-API.
+  Napi(sys::napi_deferred),
+  /// A promise index.js made, settled through its settler ([`set_settler`]) under this id.
+  Js(u32),
+}
 unsafe impl Send for Deferred {}
 
 pub struct Completion {
@@ -39,12 +44,25 @@ pub struct Completion {
   pub outcome: ApiResult<Reply>,
 }
 
-/// A new promise and its resolver.
-pub fn new_promise<'env>(env: &'env Env) -> Result<(Deferred, Unknown<'env>)> {
+/// What settles a call, and what the call returns: for a promise index.js made (`js_id`), its id
+/// and `undefined`; else a new N-API promise and that promise.
+pub fn promise_for<'env>(env: &'env Env, js_id: Option<u32>) -> Result<(Deferred, Unknown<'env>)> {
+  if let Some(id) = js_id {
+    if settler_of(env.raw()).is_none() {
+      return Err(Error::from_reason(
+        "no settler is set for this env (index.js sets it)",
+      ));
+    }
+    let mut undefined = std::ptr::null_mut();
+    check_status!(unsafe { sys::napi_get_undefined(env.raw(), &mut undefined) })?;
+    return Ok((Deferred::Js(id), unsafe {
+      Unknown::from_napi_value(env.raw(), undefined)
+    }?));
+  }
   let mut deferred = std::ptr::null_mut();
   let mut promise = std::ptr::null_mut();
   check_status!(unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) })?;
-  Ok((Deferred(deferred), unsafe {
+  Ok((Deferred::Napi(deferred), unsafe {
     Unknown::from_napi_value(env.raw(), promise)
   }?))
 }
@@ -71,17 +89,18 @@ impl Settler {
     }
   }
 
-  /// Starts `work` and returns the promise it will settle. A panic inside settles it as an
-  /// internal error.
+  /// Starts `work` and returns the promise it will settle, or settles index.js's promise `js_id`
+  /// (and returns `undefined`). A panic inside settles it as an internal error.
   pub fn run<'env>(
     &self,
     env: &'env Env,
     api: ApiName,
+    js_id: Option<u32>,
     work: impl Future<Output = ApiResult<Reply>> + Send + 'static,
   ) -> Result<Unknown<'env>> {
     match self {
-      Settler::OnJsThread(driver) => driver.run(env, api, work),
-      Settler::OnRuntimeThread(threaded) => threaded.run(env, api, work),
+      Settler::OnJsThread(driver) => driver.run(env, api, js_id, work),
+      Settler::OnRuntimeThread(threaded) => threaded.run(env, api, js_id, work),
     }
   }
 }
@@ -157,9 +176,10 @@ impl Threaded {
     &self,
     env: &'env Env,
     api: ApiName,
+    js_id: Option<u32>,
     work: impl Future<Output = ApiResult<Reply>> + Send + 'static,
   ) -> Result<Unknown<'env>> {
-    let (deferred, promise) = new_promise(env)?;
+    let (deferred, promise) = promise_for(env, js_id)?;
     if self.pending.get() == 0 {
       // A call in flight keeps the process alive, as any pending I/O in Node does.
       check_status!(unsafe { sys::napi_ref_threadsafe_function(env.raw(), self.channel.raw()) })?;
@@ -189,101 +209,157 @@ pub fn settle(env: &Env, completion: Completion) {
     outcome,
   } = completion;
   let api = api.as_ref();
+  match deferred {
+    Deferred::Napi(deferred) => settle_napi(env, deferred, api, outcome),
+    Deferred::Js(id) => settle_js(env, id, api, outcome),
+  }
+}
+
+fn settle_napi(env: &Env, deferred: sys::napi_deferred, api: &str, outcome: ApiResult<Reply>) {
   let raw_env = env.raw();
   let settled = match outcome {
     Ok(reply) => unsafe { ToNapiValue::to_napi_value(raw_env, resolved_value(reply, api)) }
-      .map(|value| unsafe { sys::napi_resolve_deferred(raw_env, deferred.0, value) }),
+      .map(|value| unsafe { sys::napi_resolve_deferred(raw_env, deferred, value) }),
     Err(error) => error
       .to_js_error(env, api)
-      .map(|js_error| unsafe { sys::napi_reject_deferred(raw_env, deferred.0, js_error.raw()) }),
+      .map(|js_error| unsafe { sys::napi_reject_deferred(raw_env, deferred, js_error.raw()) }),
   };
   if let Err(e) = settled {
     // Building the value failed (out of memory, a terminating env): still settle, so that no
     // promise is left pending forever.
-    let message = format!("{api}:fail internal error: {}", e.reason);
-    if let Ok(js_error) = env.create_error(Error::from_reason(message)) {
-      unsafe { sys::napi_reject_deferred(raw_env, deferred.0, js_error.raw()) };
+    if let Ok(js_error) = internal_error(env, api, &e) {
+      unsafe { sys::napi_reject_deferred(raw_env, deferred, js_error) };
     }
   }
+}
+
+/// What index.js's settler does with its third argument.
+#[repr(u32)]
+enum Settlement {
+  /// Resolve with `{ errMsg, errCode: 0 }`, errMsg that of the call at this index of the table.
+  BareReply = 0,
+  /// Resolve with this value.
+  Value = 1,
+  /// Reject with this error.
+  Error = 2,
+}
+
+fn settle_js(env: &Env, id: u32, api: &str, outcome: ApiResult<Reply>) {
+  let raw_env = env.raw();
+  let Some(settler) = settler_of(raw_env) else {
+    // The env is going: nobody waits on its promises any more.
+    return;
+  };
+  let argument = match outcome {
+    Ok(Reply::Json(fields)) if fields.is_empty() => match crate::openapi::call_index(api) {
+      Some(index) => unsafe { u32::to_napi_value(raw_env, index as u32) }
+        .map(|index| (Settlement::BareReply, index)),
+      None => value_of(raw_env, Reply::Json(fields), api),
+    },
+    Ok(reply) => value_of(raw_env, reply, api),
+    Err(error) => error
+      .to_js_error(env, api)
+      .map(|js_error| (Settlement::Error, js_error.raw())),
+  };
+  // Building the value failed (out of memory, a terminating env): still settle, so that no
+  // promise is left pending forever.
+  let argument = argument.or_else(|e| internal_error(env, api, &e).map(|v| (Settlement::Error, v)));
+  let Ok((kind, value)) = argument else {
+    return;
+  };
+  unsafe {
+    let mut function = std::ptr::null_mut();
+    let mut receiver = std::ptr::null_mut();
+    let mut args = [std::ptr::null_mut(), std::ptr::null_mut(), value];
+    let mut result = std::ptr::null_mut();
+    let ready = sys::napi_get_reference_value(raw_env, settler, &mut function)
+      == sys::Status::napi_ok
+      && !function.is_null()
+      && sys::napi_get_undefined(raw_env, &mut receiver) == sys::Status::napi_ok
+      && sys::napi_create_uint32(raw_env, id, &mut args[0]) == sys::Status::napi_ok
+      && sys::napi_create_uint32(raw_env, kind as u32, &mut args[1]) == sys::Status::napi_ok;
+    if ready {
+      sys::napi_call_function(raw_env, receiver, function, 3, args.as_ptr(), &mut result);
+    }
+  }
+}
+
+fn value_of(env: sys::napi_env, reply: Reply, api: &str) -> Result<(Settlement, sys::napi_value)> {
+  unsafe { ToNapiValue::to_napi_value(env, resolved_value(reply, api)) }
+    .map(|value| (Settlement::Value, value))
+}
+
+fn internal_error(env: &Env, api: &str, e: &Error) -> Result<sys::napi_value> {
+  let message = format!("{api}:fail internal error: {}", e.reason);
+  env
+    .create_error(Error::from_reason(message))
+    .map(|js_error| js_error.raw())
 }
 
 thread_local! {
-  /// index.js's `(index) => ({ errMsg: OK_MESSAGES[index], errCode: 0 })`, with the env it
-  /// belongs to.
-  static RESULT_FACTORY: Cell<Option<(sys::napi_env, sys::napi_ref)>> = const { Cell::new(None) };
-  /// The envs of this thread whose teardown forgets their factory (a hook each, registered once).
-  static FACTORY_ENVS: RefCell<Vec<sys::napi_env>> = const { RefCell::new(Vec::new()) };
+  /// index.js's settler per env of this thread: `(id, kind, value)` settles the promise index.js
+  /// made under `id` ([`Settlement`] says how).
+  static SETTLERS: RefCell<Vec<(sys::napi_env, sys::napi_ref)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Keeps `factory` to make the resolved value of replies with no fields of their own (nearly
-/// every call): a JS object literal is built from V8's boilerplate, where setting `errMsg` and
-/// `errCode` through N-API goes through V8's generic property path, key names looked up each
-/// time (callgrind, HTTP concurrency 1: about 3,000 fewer instructions per message). It takes the
-/// call's index in the table ([`ok_messages`]), so that `errMsg` is a string JS made once, not one
-/// decoded from UTF-8 for every call.
-///
-/// One factory per thread, that of the env that set it last; calls of another env on the same
-/// thread (a second context) set their properties through N-API. The env's teardown forgets its
-/// factory, so that an env made later at the same address never uses a reference of the old one.
-pub fn set_result_factory(env: &Env, factory: Unknown<'_>) -> Result<()> {
+/// Keeps index.js's settler for `env`. index.js makes each call's promise itself and keeps its
+/// resolvers under an id the call carries; one call of the settler then settles it, with the
+/// resolved object made there (an object literal, its errMsg a string made once). Against a
+/// promise made and settled through N-API (a persistent handle each) and a second call into JS
+/// for the object, this took about 4 µs less per message on the JS thread at HTTP concurrency 1
+/// (bench/timeline.js; BENCHMARKS.md). The env's teardown forgets it, so that an env made later at
+/// the same address never uses a reference of the old one.
+pub fn set_settler(env: &Env, settler: Unknown<'_>) -> Result<()> {
   let raw_env = env.raw();
   let mut reference = std::ptr::null_mut();
-  check_status!(unsafe { sys::napi_create_reference(raw_env, factory.raw(), 1, &mut reference) })?;
-  let hooked = FACTORY_ENVS.with_borrow(|envs| envs.contains(&raw_env));
-  if !hooked {
-    check_status!(unsafe {
-      sys::napi_add_env_cleanup_hook(raw_env, Some(forget_result_factory), raw_env.cast())
-    })?;
-    FACTORY_ENVS.with_borrow_mut(|envs| envs.push(raw_env));
-  }
-  if let Some((owner, old)) = RESULT_FACTORY.replace(Some((raw_env, reference))) {
-    if owner == raw_env {
-      unsafe { sys::napi_delete_reference(raw_env, old) };
-    }
+  check_status!(unsafe { sys::napi_create_reference(raw_env, settler.raw(), 1, &mut reference) })?;
+  let old =
+    SETTLERS.with_borrow_mut(
+      |settlers| match settlers.iter_mut().find(|(e, _)| *e == raw_env) {
+        Some((_, r)) => Some(std::mem::replace(r, reference)),
+        None => {
+          settlers.push((raw_env, reference));
+          None
+        }
+      },
+    );
+  match old {
+    Some(old) => unsafe {
+      sys::napi_delete_reference(raw_env, old);
+    },
+    None => check_status!(unsafe {
+      sys::napi_add_env_cleanup_hook(raw_env, Some(forget_settler), raw_env.cast())
+    })?,
   }
   Ok(())
 }
 
-/// The `errMsg` of a successful call of each call of the table, in its order: what the factory
-/// indexes.
+fn settler_of(env: sys::napi_env) -> Option<sys::napi_ref> {
+  SETTLERS
+    .try_with(|settlers| {
+      settlers
+        .borrow()
+        .iter()
+        .find(|(e, _)| *e == env)
+        .map(|(_, r)| *r)
+    })
+    .ok()
+    .flatten()
+}
+
+unsafe extern "C" fn forget_settler(env: *mut std::ffi::c_void) {
+  let env: sys::napi_env = env.cast();
+  // The env is going: its references go with it.
+  let _ = SETTLERS.try_with(|settlers| settlers.borrow_mut().retain(|(e, _)| *e != env));
+}
+
+/// The `errMsg` of a successful call of each call of the table, in its order: what the settler
+/// indexes for a reply with no fields of its own.
 pub fn ok_messages() -> Vec<String> {
   crate::openapi::CALLS
     .iter()
     .map(|call| ok_message(call.api_name()))
     .collect()
-}
-
-unsafe extern "C" fn forget_result_factory(env: *mut std::ffi::c_void) {
-  let env: sys::napi_env = env.cast();
-  let _ = FACTORY_ENVS.try_with(|envs| envs.borrow_mut().retain(|&e| e != env));
-  let _ = RESULT_FACTORY.try_with(|factory| {
-    if matches!(factory.get(), Some((owner, _)) if owner == env) {
-      factory.set(None);
-    }
-  });
-}
-
-/// `{ errMsg, errCode: 0 }` for a call of `api` from the factory, or `None` where there is none
-/// for `env` (or `api` is not a call of the table).
-pub unsafe fn result_from_factory(env: sys::napi_env, api: &str) -> Option<sys::napi_value> {
-  let index = crate::openapi::call_index(api)?;
-  let (owner, reference) = RESULT_FACTORY.try_with(Cell::get).ok().flatten()?;
-  if owner != env {
-    return None;
-  }
-  let mut factory = std::ptr::null_mut();
-  let mut receiver = std::ptr::null_mut();
-  let mut argument = std::ptr::null_mut();
-  let mut result = std::ptr::null_mut();
-  let made = unsafe {
-    sys::napi_get_reference_value(env, reference, &mut factory) == sys::Status::napi_ok
-      && !factory.is_null()
-      && sys::napi_get_undefined(env, &mut receiver) == sys::Status::napi_ok
-      && sys::napi_create_uint32(env, index as u32, &mut argument) == sys::Status::napi_ok
-      && sys::napi_call_function(env, receiver, factory, 1, &argument, &mut result)
-        == sys::Status::napi_ok
-  };
-  made.then_some(result)
 }
 
 /// The most completions a runtime thread holds back (here, and on the helper thread of
