@@ -76,10 +76,10 @@ function nativeOptions(options) {
 // else it is undefined, and the native side walks the object, with its own errors. (A getter or a
 // Proxy trap therefore runs twice if the walk follows.)
 //
-// The text is the same, byte for byte, as JSON.stringify's (__test__/hostile.test.js compares
-// them), but written here in one walk that also checks: V8's JSON.stringify after a check of its
-// own cost 4 µs more per call at concurrency 1 over HTTP, its C++ run cold between two replies
-// (BENCHMARKS.md), though it is faster in a tight loop.
+// The text is the same, byte for byte, as JSON.stringify's (the tests compare what reaches the
+// wire with what the native walk sends), but written here in one walk that also checks: V8's
+// JSON.stringify after a check of its own cost 4 µs more per call at concurrency 1 over HTTP, its
+// C++ run cold between two replies (BENCHMARKS.md), though it is faster in a tight loop.
 const MAX_DEPTH = 32
 const MAX_KEYS = 10_000
 // What JSON.stringify escapes in a string: quote, backslash, control characters, and surrogates
