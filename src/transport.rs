@@ -149,8 +149,6 @@ pub struct Transport {
   retries: u32,
   /// Requests in flight.
   limiter: Semaphore,
-  /// Sockets open (held by the connector's sockets): closed with the transport.
-  sockets: Arc<Semaphore>,
   anchor: Arc<TimerAnchor>,
   /// The URI last built for each path that takes no query of its own, with the token it carries.
   uris: Mutex<Vec<CachedUri>>,
@@ -162,13 +160,6 @@ struct CachedUri {
   uri: Uri,
 }
 
-impl Drop for Transport {
-  fn drop(&mut self) {
-    // A connect the pool left running in the background may be waiting for a socket permit.
-    self.sockets.close();
-  }
-}
-
 impl Transport {
   pub fn new(config: &Config) -> ApiResult<Self> {
     let connector = Connector::new(config.max_concurrency, config.timeout)
@@ -178,7 +169,6 @@ impl Transport {
       .parse()
       .map_err(|e| ApiError::invalid(format!("apiBaseUrl gives no valid URL: {e}")))?;
     let proxy_authorization = connector.proxy_authorization(&base);
-    let sockets = connector.sockets();
     let pool = Pool::new(connector, &base)
       .map_err(|e| ApiError::invalid(format!("apiBaseUrl gives no valid URL: {e}")))?;
     Ok(Self {
@@ -188,7 +178,6 @@ impl Transport {
       timeout: config.timeout,
       retries: config.retries,
       limiter: Semaphore::new(config.max_concurrency),
-      sockets,
       anchor: Arc::new(TimerAnchor::new(config.timeout)),
       uris: Mutex::new(Vec::new()),
     })
