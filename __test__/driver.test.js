@@ -89,3 +89,61 @@ test('timeouts fire on the helper thread too: 8 calls to a server that never ans
   assert.deepEqual(outcomes.map((o) => o.reason.errCode), Array(8).fill(-604102))
   assert.match(outcomes[0].reason.errMsg, /300 ms/)
 })
+
+test('the sockets move with the runtime: libuv polls them on the JS thread, tokio on the helper, and they stay open', { skip: process.platform !== 'linux', timeout: 60_000 }, async (t) => {
+  const { startServer, json } = require('./helpers')
+  const server = await startServer((req, res) => json(res, 200, { errcode: 0, errmsg: 'ok' }))
+  t.after(() => server.close())
+  const client = new Client({ accessToken: 'T', apiBaseUrl: server.url, maxConcurrency: 8 })
+  const send = (content) => client.call(SEND, { touser: 'OPENID', msgtype: 'text', text: { content } }, true)
+  const ok = async (content) => assert.equal((await send(content)).errCode, 0)
+
+  // The runtime is the thread's, shared by its instances: a test before may have left it busy.
+  let warm = 0
+  while (client.__driverForTests() !== 'js-thread' && warm < 2000) await ok(`warm-${warm++}`)
+  for (let i = 0; i < 3; i++) await ok(`before-${i}`)
+  assert.equal(client.__driverForTests(), 'js-thread')
+  assert.equal(server.connections.opened, 1)
+
+  // The idle socket goes to the helper with the runtime, and serves there among new ones.
+  const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => send(`burst-${i}`)))
+  assert.deepEqual(burst.map((r) => r.errCode), Array(8).fill(0))
+  let alone = 0
+  while (client.__driverForTests() !== 'js-thread' && alone < 2000) await ok(`alone-${alone++}`)
+  assert.equal(client.__driverForTests(), 'js-thread')
+
+  // Back on the JS thread, the sockets the helper used serve again: no new connection.
+  const opened = server.connections.opened
+  assert.ok(opened <= 8, `${opened} connections for at most 8 in flight`)
+  for (let i = 0; i < 5; i++) await ok(`after-${i}`)
+  assert.equal(server.connections.opened, opened)
+
+  const bodies = server.requests.map((r) => JSON.parse(r.body).text.content)
+  assert.equal(bodies.length, warm + 3 + 8 + alone + 5)
+  assert.equal(new Set(bodies).size, bodies.length, 'a message went twice')
+})
+
+test('a worker that goes with connections kept alive closes them', { skip: process.platform !== 'linux', timeout: 30_000 }, async (t) => {
+  const { Worker } = require('node:worker_threads')
+  const { once } = require('node:events')
+  const { startServer, json } = require('./helpers')
+  const server = await startServer((req, res) => json(res, 200, { errcode: 0, errmsg: 'ok' }))
+  t.after(() => server.close())
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const { Client, callNames } = require(workerData.binding)
+    const client = new Client({ accessToken: 'T', apiBaseUrl: workerData.url })
+    parentPort.on('message', () => {}) // stays until terminated
+    client.call(callNames().indexOf('send'), { touser: 'OPENID', msgtype: 'text', text: { content: 'x' } }, true)
+      .then((r) => parentPort.postMessage([r.errCode, client.__driverForTests()]))`
+  const worker = new Worker(code, { eval: true, workerData: { binding: path.join(__dirname, '..', 'binding.js'), url: server.url } })
+  const [[errCode, driver]] = await once(worker, 'message')
+  assert.deepEqual([errCode, driver], [0, 'js-thread'])
+  assert.equal(server.sockets.size, 1, 'the connection is kept alive')
+  const [socket] = server.sockets
+  const closed = once(socket, 'close')
+  await worker.terminate()
+  // Left open, the test would time out here.
+  await closed
+  assert.equal(server.sockets.size, 0)
+})

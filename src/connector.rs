@@ -23,6 +23,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 use tower_service::Service;
 
+use crate::loop_tcp::LoopTcp;
+
 pub type BoxError = Box<dyn StdError + Send + Sync>;
 
 /// How long a connect waits for a socket to close when all `maxConcurrency` are open.
@@ -139,7 +141,7 @@ impl Connector {
       // A plain-HTTP request goes to the proxy itself, in absolute form.
       Some(proxy) => (self.tcp.clone().call(proxy.uri().clone()).await?, true),
     };
-    let tcp = tcp.into_inner();
+    let tcp = LoopTcp::new(tcp.into_inner());
     if !https {
       return Ok((Box::new(tcp), via_http_proxy));
     }

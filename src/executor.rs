@@ -7,7 +7,8 @@
 //! `epoll_wait`, timers, a lock). With tokio's scheduler every call paid three such turns: after
 //! writing the request, to take in the reply, and once more to learn that nothing else was ready.
 //! With the tasks here, the future of `block_on` runs them itself and knows when the queue is
-//! empty: a call's first drive needs no turn, a reply's drive one.
+//! empty: a call's first drive needs no turn, nor a reply's when libuv polls its socket
+//! (loop_tcp.rs).
 //!
 //! Tasks are async-task's (smol's executor uses the same), each polled with tokio's cooperative
 //! budget off: tokio gives a `block_on` future one budget, which the many tasks run inside it
@@ -122,6 +123,14 @@ impl Executor {
     };
     CURRENT.set(previous);
     more
+  }
+
+  /// Wakes `wakers` as if from a task of this executor: their tasks are queued, nobody is woken
+  /// (the caller runs the queue next).
+  pub fn wake_here(self: &Arc<Self>, wakers: impl IntoIterator<Item = Waker>) {
+    let previous = CURRENT.replace(Some(Arc::clone(self)));
+    wakers.into_iter().for_each(Waker::wake);
+    CURRENT.set(previous);
   }
 
   fn remember_runtime(&self, waker: &Waker) {

@@ -10,6 +10,7 @@ mod error;
 mod executor;
 mod instance;
 mod local;
+mod loop_tcp;
 mod markers;
 mod openapi;
 mod params;

@@ -1,10 +1,11 @@
 //! Runs a JS thread's calls on that JS thread, with no other thread in the way.
 //!
-//! Each JS thread (the main thread, each worker) gets a current-thread tokio runtime. libuv
-//! watches the runtime's epoll descriptor, and the runtime is driven from the event loop: when a
-//! call starts, when one of its sockets is ready, and on a short tick while calls are pending (for
-//! timeouts and backoff). A drive runs until nothing is left to do, then returns to the loop; it
-//! never blocks. Completions are settled right after, on the same thread.
+//! Each JS thread (the main thread, each worker) gets a current-thread tokio runtime, driven from
+//! the event loop: when a call starts, when one of its sockets is ready, and on a short tick while
+//! calls are pending (for timeouts and backoff). libuv polls the sockets itself (loop_tcp.rs), and
+//! watches the runtime's epoll descriptor for the rest (connects, DNS, timers). A drive runs until
+//! nothing is left to do, then returns to the loop; it never blocks. Completions are settled
+//! right after, on the same thread.
 //!
 //! This replaces two cross-thread hand-offs per call (the JS thread waking a runtime worker, the
 //! worker waking the JS thread), which undici, on one thread, never pays: bench/ measured them as
@@ -12,8 +13,9 @@
 //!
 //! Under load one thread is the limit (TLS especially), so from [`HAND_OVER_AT`] pending calls a
 //! helper thread drives the same runtime instead (`block_on` takes the runtime's core wherever it
-//! is called: the sockets and the pool stay), the JS thread only converting parameters and
-//! settling promises; the JS thread takes the runtime back once the load is gone (see [`Mode`]).
+//! is called: the pool stays, and the sockets go back to tokio's polling), the JS thread only
+//! converting parameters and settling promises; the JS thread takes the runtime back once the
+//! load is gone (see [`Mode`]).
 //!
 //! tokio does not expose its epoll descriptor, so it is found by hand: the one epoll instance that
 //! already holds a socket the new runtime registered. The tasks wait in the addon's own queue
@@ -26,7 +28,7 @@ use std::ffi::{c_int, c_void};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::task::Waker;
 
 use napi::bindgen_prelude::*;
@@ -36,6 +38,7 @@ use tokio::runtime::Runtime;
 use crate::error::ApiResult;
 use crate::executor::Executor;
 use crate::instance::guard;
+use crate::loop_tcp::Watch;
 use crate::markers::{mark, Point};
 use crate::openapi::{ApiName, Reply};
 use crate::settle::{promise_for, settle, Completion, MAX_BATCH};
@@ -55,6 +58,16 @@ thread_local! {
   static UNAVAILABLE: Cell<bool> = const { Cell::new(false) };
   /// Set while the JS thread drives a runtime.
   static DRIVING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// What a loop callback does with the runtime before settling.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Drive {
+  No,
+  /// Runs the tasks woken (by a socket libuv polls).
+  Tasks,
+  /// Polls tokio's driver first (its sockets and timers), then runs the tasks.
+  Turn,
 }
 
 /// Who runs the runtime.
@@ -139,6 +152,9 @@ pub struct Driver {
   helper: RefCell<Option<std::thread::JoinHandle<()>>>,
   mode: Cell<Mode>,
   uv: &'static uv::Uv,
+  uv_loop: uv::Loop,
+  /// The sockets libuv polls (loop_tcp.rs), to detach when the runtime goes to the helper.
+  sockets: RefCell<Vec<Weak<Watch>>>,
   poll: uv::Handle,
   tick: uv::Handle,
   notify: uv::Handle,
@@ -239,6 +255,8 @@ impl Driver {
       helper: RefCell::new(None),
       mode: Cell::new(Mode::JsThread),
       uv,
+      uv_loop,
+      sockets: RefCell::default(),
       poll,
       tick,
       notify,
@@ -289,7 +307,7 @@ impl Driver {
     }
     if self.mode.get() == Mode::JsThread {
       mark(Point::TaskStarting);
-      self.drive(Some(task));
+      self.drive(Some(task), false);
       mark(Point::CallDriven);
       self.settle_done(env);
     } else {
@@ -324,9 +342,9 @@ impl Driver {
   }
 
   /// Runs the runtime on this thread until it has nothing left to do right now, starting `task`
-  /// first. Only while the runtime is the JS thread's. Without a task, the drive is for the
-  /// driver (a socket ready, the tick): it polls it once.
-  fn drive(&self, task: Option<impl Future<Output = ()> + Send + 'static>) {
+  /// first. Only while the runtime is the JS thread's. With `turn`, it polls tokio's driver once
+  /// first (its epoll instance ready, the tick).
+  fn drive(&self, task: Option<impl Future<Output = ()> + Send + 'static>, turn: bool) {
     let runtime = self.runtime.borrow();
     let Some(runtime) = runtime.as_ref() else {
       return;
@@ -339,7 +357,6 @@ impl Driver {
       }
       return;
     }
-    let turn = task.is_none();
     if let Some(task) = task {
       self.executor.spawn_unwoken(task);
     }
@@ -373,10 +390,10 @@ impl Driver {
 
   /// Work from the event loop: outside any JS call, so the settling gets its own scopes, and
   /// closing the callback scope runs the promise reactions, as for any I/O callback in Node.
-  fn loop_callback(&self, drive: bool) {
+  fn loop_callback(&self, drive: Drive) {
     mark(Point::LoopCallback);
-    if drive && self.mode.get() == Mode::JsThread {
-      self.drive(None::<std::future::Ready<()>>);
+    if drive != Drive::No && self.mode.get() == Mode::JsThread {
+      self.drive(None::<std::future::Ready<()>>, drive == Drive::Turn);
     }
     let done = self.take_done();
     mark(Point::ReplyDriven);
@@ -411,11 +428,23 @@ impl Driver {
   fn on_tick(&self) {
     match self.mode.get() {
       Mode::JsThread if self.pending.get() == 0 => self.stop_tick(),
-      Mode::JsThread => self.loop_callback(true),
+      Mode::JsThread => self.loop_callback(Drive::Turn),
       Mode::Helper if self.peak.get() <= TAKE_BACK_AT => self.take_back(),
       _ => {}
     }
     self.peak.set(self.pending.get());
+  }
+
+  fn watch(&self, fd: c_int) -> Option<Arc<Watch>> {
+    if self.mode.get() != Mode::JsThread {
+      return None;
+    }
+    let handle = unsafe { self.uv.poll(self.uv_loop, fd) }?;
+    let watch = Watch::start(self.uv, handle)?;
+    let mut sockets = self.sockets.borrow_mut();
+    sockets.retain(|w| w.strong_count() > 0);
+    sockets.push(Arc::downgrade(&watch));
+    Some(watch)
   }
 
   /// Gives the runtime to the helper thread (started the first time).
@@ -436,6 +465,9 @@ impl Driver {
     }
     unsafe { self.uv.poll_stop(self.poll) };
     self.mode.set(Mode::Helper);
+    // The helper cannot use libuv: the sockets go back to tokio, at their tasks' next poll (on
+    // the helper).
+    self.detach_sockets();
     self.shared.control().take = true;
     self.shared.wake_helper.notify_one();
   }
@@ -461,9 +493,9 @@ impl Driver {
         self.stop_tick();
       }
       // Calls begun meanwhile were queued for whoever runs the runtime next.
-      self.loop_callback(true);
+      self.loop_callback(Drive::Turn);
     } else {
-      self.loop_callback(false);
+      self.loop_callback(Drive::No);
     }
   }
 
@@ -501,6 +533,18 @@ impl Driver {
     }
     // Drops the tasks, those just woken included.
     self.executor.close();
+    // And those waiting on a socket libuv polls, which nothing else would wake: their sockets
+    // close with them.
+    self.detach_sockets();
+  }
+
+  /// Stops libuv polling the sockets, and wakes the tasks that waited on it.
+  fn detach_sockets(&self) {
+    for watch in self.sockets.take() {
+      if let Some(watch) = watch.upgrade() {
+        watch.detach().into_iter().flatten().for_each(Waker::wake);
+      }
+    }
   }
 }
 
@@ -534,6 +578,32 @@ fn helper(runtime: &Runtime, executor: &Arc<Executor>, shared: &Shared) {
   }
 }
 
+/// Whether this thread is the JS thread, driving its runtime now: a socket polled here may be
+/// polled by libuv (loop_tcp.rs).
+pub fn drives_here() -> bool {
+  DRIVING.get()
+}
+
+/// Has this JS thread's loop poll `fd` for the socket using it; `None` if it cannot now.
+pub fn watch(fd: c_int) -> Option<Arc<Watch>> {
+  DRIVER.with_borrow(|driver| driver.as_ref()?.watch(fd))
+}
+
+/// From libuv's callback for a socket it polls: runs the tasks of `wakers` and settles what
+/// they finish.
+pub fn socket_ready(wakers: [Option<Waker>; 2]) {
+  with_driver(|driver| {
+    if driver.mode.get() != Mode::JsThread {
+      // Not expected (the sockets are detached before the helper runs): woken all the same.
+      wakers.into_iter().flatten().for_each(Waker::wake);
+      return;
+    }
+    // Queued without waking the runtime: the drive below runs them.
+    driver.executor.wake_here(wakers.into_iter().flatten());
+    driver.loop_callback(Drive::Tasks);
+  });
+}
+
 fn wanted() -> bool {
   static WANTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
   *WANTED.get_or_init(|| {
@@ -565,7 +635,7 @@ fn with_driver(f: impl FnOnce(&Driver)) {
 }
 
 unsafe extern "C" fn on_readable(_handle: uv::Handle, _status: c_int, _events: c_int) {
-  with_driver(|driver| driver.loop_callback(true));
+  with_driver(|driver| driver.loop_callback(Drive::Turn));
 }
 
 unsafe extern "C" fn on_tick(_handle: uv::Handle) {

@@ -15,8 +15,10 @@ pub type TimerCallback = unsafe extern "C" fn(Handle);
 pub type CloseCallback = unsafe extern "C" fn(Handle);
 pub type AsyncCallback = unsafe extern "C" fn(Handle);
 
-/// `UV_READABLE` of `uv_poll_event`.
-const READABLE: c_int = 1;
+/// `UV_READABLE`, `UV_WRITABLE` and `UV_DISCONNECT` of `uv_poll_event`.
+pub const READABLE: c_int = 1;
+pub const WRITABLE: c_int = 2;
+pub const DISCONNECT: c_int = 4;
 // `uv_handle_type` values (uv.h: UV_HANDLE_TYPE_MAP order, from 1).
 const ASYNC: c_int = 1;
 const POLL: c_int = 8;
@@ -91,7 +93,19 @@ impl Uv {
 
   /// Calls `on_ready` whenever the polled descriptor is readable.
   pub unsafe fn poll_start(&self, poll: Handle, on_ready: PollCallback) -> bool {
-    unsafe { (self.poll_start)(poll, READABLE, on_ready) == 0 }
+    unsafe { self.poll_events(poll, READABLE, on_ready) }
+  }
+
+  /// Calls `on_ready` whenever the polled descriptor is ready for any of `events` (`READABLE`,
+  /// `WRITABLE`), or stops polling it if `events` is 0.
+  pub unsafe fn poll_events(&self, poll: Handle, events: c_int, on_ready: PollCallback) -> bool {
+    unsafe {
+      if events == 0 {
+        (self.poll_stop)(poll) == 0
+      } else {
+        (self.poll_start)(poll, events, on_ready) == 0
+      }
+    }
   }
 
   pub unsafe fn poll_stop(&self, poll: Handle) {
@@ -139,9 +153,25 @@ impl Uv {
 
   /// Closes the handle (which stops it) and frees it once libuv is done with it.
   pub unsafe fn close(&self, handle: Handle) {
-    unsafe extern "C" fn free(handle: Handle) {
-      unsafe { libc::free(handle) };
-    }
     unsafe { (self.close)(handle, free) };
   }
+
+  /// The same, calling `on_closed` (which must free the handle with [`free`]) instead.
+  pub unsafe fn close_with(&self, handle: Handle, on_closed: CloseCallback) {
+    unsafe { (self.close)(handle, on_closed) };
+  }
+}
+
+/// Frees a closed handle (made by [`Uv`]'s constructors).
+pub unsafe extern "C" fn free(handle: Handle) {
+  unsafe { libc::free(handle) };
+}
+
+/// The handle's `data` field, the first of every libuv handle (`UV_HANDLE_FIELDS`).
+pub unsafe fn data(handle: Handle) -> *mut c_void {
+  unsafe { *handle.cast::<*mut c_void>() }
+}
+
+pub unsafe fn set_data(handle: Handle, data: *mut c_void) {
+  unsafe { *handle.cast::<*mut c_void>() = data };
 }
