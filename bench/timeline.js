@@ -27,7 +27,7 @@ const CEILING = path.join(__dirname, 'reqwest-ceiling/target/release/reqwest-cei
 
 // x86-64 numbers: the calls a message makes, and src/markers.rs's points.
 const NAMES = {
-  0: 'read', 1: 'write', 20: 'writev', 45: 'recvfrom', 202: 'futex', 232: 'epoll_wait', 281: 'epoll_pwait',
+  0: 'read', 1: 'write', 20: 'writev', 44: 'sendto', 45: 'recvfrom', 46: 'sendmsg', 202: 'futex', 232: 'epoll_wait', 281: 'epoll_pwait',
   102: '[call entered]', 104: '[request built]', 107: '[task starting]', 108: '[request handed over]',
   110: '[call driven]', 111: '[loop callback]', 124: '[reply driven]', 145: '[settled]', 146: '[reactions ran]',
 }
