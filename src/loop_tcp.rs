@@ -90,15 +90,17 @@ impl LoopTcp {
 impl Drop for LoopTcp {
   fn drop(&mut self) {
     if let State::Loop { tcp, watch } = std::mem::replace(&mut self.state, State::Lost) {
-      if watch.owned_here() {
-        drop(watch.detach());
-        drop(tcp);
-      } else {
+      if watch.is_attached() && !watch.owned_here() {
         // Not expected: an attached socket is only ever used on its JS thread (local.rs detaches
         // them all before another thread runs the tasks). Its descriptor stays open rather than
         // be reused while libuv still polls it.
         std::mem::forget(tcp);
+        return;
       }
+      // Detached already (the helper may drop it), or detached here, on its JS thread: libuv
+      // stops polling before the descriptor closes.
+      drop(watch.detach());
+      drop(tcp);
     }
   }
 }
@@ -258,7 +260,7 @@ impl Watch {
   }
 
   /// Stops polling and closes the handle; the wakers of the tasks that waited, to wake so that
-  /// they go on with tokio. Only on the owner thread.
+  /// they go on with tokio. Only on the owner thread (or once detached, where it does nothing).
   pub fn detach(&self) -> [Option<Waker>; 2] {
     let mut state = self.lock();
     if let Some(PollHandle(handle)) = state.handle.take() {
@@ -290,8 +292,8 @@ impl Watch {
             *waiter = Some(cx.waker().clone());
           }
           let events = state.events | event;
-          if events != state.events {
-            self.set_events(state, events);
+          if events != state.events && !self.set_events(state, events) {
+            return Poll::Ready(Err(io::Error::other("libuv could not poll the socket")));
           }
           return Poll::Pending;
         }
@@ -318,17 +320,17 @@ impl Watch {
     }
   }
 
-  fn set_events(&self, state: &mut WatchState, events: c_int) {
-    if let Some(PollHandle(handle)) = state.handle {
-      debug_assert!(self.owned_here());
-      if unsafe { self.uv.poll_events(handle, events, on_ready) } {
-        state.events = events;
-      } else {
-        // libuv cannot poll it: the next read or write finds out why.
-        state.readable = true;
-        state.writable = true;
-      }
+  /// Has libuv poll for `events`; false if it cannot.
+  fn set_events(&self, state: &mut WatchState, events: c_int) -> bool {
+    let Some(PollHandle(handle)) = state.handle else {
+      return false;
+    };
+    debug_assert!(self.owned_here());
+    let set = unsafe { self.uv.poll_events(handle, events, on_ready) };
+    if set {
+      state.events = events;
     }
+    set
   }
 
   /// libuv's event: the wakers to wake.
@@ -361,8 +363,10 @@ impl Watch {
     if failed {
       keep = 0;
     }
-    if keep != state.events {
-      self.set_events(state, keep);
+    if keep != state.events && !self.set_events(state, keep) {
+      // Not polled at all rather than called again on every turn (uv_poll_stop cannot fail); the
+      // flags set above have the next read and write try the socket.
+      self.set_events(state, 0);
     }
     wake
   }
