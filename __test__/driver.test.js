@@ -147,3 +147,63 @@ test('a worker that goes with connections kept alive closes them', { skip: proce
   await closed
   assert.equal(server.sockets.size, 0)
 })
+
+test('over TLS too: connections keep their TLS sessions through the moves, each message once', { skip: process.platform !== 'linux', timeout: 60_000 }, (t) => {
+  const fs = require('node:fs')
+  const os = require('node:os')
+  const { makeCertificates } = require('./helpers')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-driver-'))
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const files = makeCertificates(dir, 'IP:127.0.0.1')
+  // In a child: the addon reads SSL_CERT_FILE when an instance is made. The server is in the child
+  // too, so that it can count connections between the steps.
+  const script = `
+    const https = require('node:https')
+    const fs = require('node:fs')
+    const { Client, callNames } = require(${JSON.stringify(path.join(__dirname, '..', 'binding.js'))})
+    const SEND = callNames().indexOf('send')
+    const bodies = []
+    let handshakes = 0
+    const server = https.createServer({ key: fs.readFileSync(${JSON.stringify(files.key)}), cert: fs.readFileSync(${JSON.stringify(files.cert)}) }, (req, res) => {
+      let body = ''
+      req.on('data', (c) => { body += c })
+      req.on('end', () => {
+        bodies.push(JSON.parse(body).text.content)
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"errcode":0,"errmsg":"ok"}')
+      })
+    })
+    server.on('secureConnection', () => handshakes++)
+    server.listen(0, '127.0.0.1', async () => {
+      const client = new Client({ accessToken: 'T', apiBaseUrl: 'https://127.0.0.1:' + server.address().port, maxConcurrency: 8 })
+      const out = { errors: [] }
+      const send = (content) => client.call(SEND, { touser: 'OPENID', msgtype: 'text', text: { content } }, true)
+        .then((r) => r.errCode === 0 || out.errors.push(r), (e) => out.errors.push(e.errMsg))
+      for (let i = 0; i < 3; i++) await send('before-' + i)
+      out.first = [client.__driverForTests(), handshakes]
+      const burst = Array.from({ length: 8 }, (_, i) => send('burst-' + i))
+      out.burst = client.__driverForTests()
+      await Promise.all(burst)
+      let alone = 0
+      while (client.__driverForTests() !== 'js-thread' && alone < 2000) await send('alone-' + alone++)
+      out.back = client.__driverForTests()
+      const before = handshakes
+      for (let i = 0; i < 5; i++) await send('after-' + i)
+      out.after = [client.__driverForTests(), handshakes - before]
+      out.handshakes = handshakes
+      out.sent = [bodies.length, new Set(bodies).size, 3 + 8 + alone + 5]
+      console.log(JSON.stringify(out))
+      process.exit(0)
+    })`
+  const { NODE_TEST_CONTEXT, ...env } = process.env
+  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...env, SSL_CERT_FILE: files.ca }, timeout: 50_000 })
+  assert.equal(child.status, 0, child.stderr)
+  const out = JSON.parse(child.stdout)
+  assert.deepEqual(out.errors, [])
+  assert.deepEqual(out.first, ['js-thread', 1])
+  assert.equal(out.burst, 'helper-thread')
+  assert.equal(out.back, 'js-thread')
+  assert.deepEqual(out.after, ['js-thread', 0], 'a new TLS connection after the runtime came back')
+  assert.ok(out.handshakes <= 8, `${out.handshakes} handshakes for at most 8 in flight`)
+  const [sent, distinct, expected] = out.sent
+  assert.deepEqual([sent, distinct], [expected, expected])
+})

@@ -3,8 +3,11 @@
 // and the checks every rejection must pass.
 
 const assert = require('node:assert/strict')
+const { execFileSync } = require('node:child_process')
+const fs = require('node:fs')
 const http = require('node:http')
 const net = require('node:net')
+const path = require('node:path')
 
 /** A port on loopback that nothing listens on (bound once, then released). */
 async function refusedPort() {
@@ -126,4 +129,22 @@ const SEED_EXAMPLES = [
   },
 ]
 
-module.exports = { refusedPort, startServer, json, rejection, assertNoSecrets, SEED_EXAMPLES }
+/**
+ * Writes a throwaway CA (`ca.pem`) and a server certificate it signs (`cert.pem`, `key.pem`) for
+ * `subjectAltName` (e.g. `DNS:example.invalid` or `IP:127.0.0.1`) into `dir`: rustls refuses a CA
+ * certificate used as the server's own, so a single self-signed one would not do.
+ */
+function makeCertificates(dir, subjectAltName) {
+  const openssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' })
+  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=wx-openapi-native test CA')
+  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', 'key.pem', '-out', 'leaf.csr', '-subj', '/CN=wx-openapi-native test server')
+  fs.writeFileSync(path.join(dir, 'leaf.ext'),
+    `basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=${subjectAltName}\n`)
+  openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial',
+    '-out', 'cert.pem', '-days', '1', '-extfile', 'leaf.ext')
+  return { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'cert.pem'), key: path.join(dir, 'key.pem') }
+}
+
+module.exports = { refusedPort, startServer, json, rejection, assertNoSecrets, makeCertificates, SEED_EXAMPLES }

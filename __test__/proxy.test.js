@@ -5,7 +5,7 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const { execFile, execFileSync } = require('node:child_process')
+const { execFile } = require('node:child_process')
 const fs = require('node:fs')
 const http = require('node:http')
 const https = require('node:https')
@@ -13,7 +13,7 @@ const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
 
-const { startServer, json } = require('./helpers')
+const { startServer, json, makeCertificates } = require('./helpers')
 
 const TOKEN = 'wxemuAT_proxy-token-0123456789'
 const ROOT = path.join(__dirname, '..')
@@ -54,16 +54,7 @@ test('HTTP_PROXY: a plain-HTTP request goes to the proxy in absolute form, with 
 test('HTTPS_PROXY: an HTTPS request tunnels through CONNECT, and TLS is verified end to end', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-proxy-'))
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
-  // A CA and a leaf it signs (rustls refuses a CA certificate used as the server's own).
-  const openssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' })
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=wx-openapi-native proxy test CA')
-  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', 'key.pem', '-out', 'leaf.csr', '-subj', '/CN=wechat.proxy-test.invalid')
-  fs.writeFileSync(path.join(dir, 'leaf.ext'),
-    'basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:wechat.proxy-test.invalid\n')
-  openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial',
-    '-out', 'cert.pem', '-days', '1', '-extfile', 'leaf.ext')
+  makeCertificates(dir, 'DNS:wechat.proxy-test.invalid')
   const handled = []
   const wechat = https.createServer(
     { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) },
