@@ -375,8 +375,10 @@ impl Watch {
 unsafe extern "C" fn on_ready(handle: uv::Handle, status: c_int, events: c_int) {
   // SAFETY: `data` holds the handle's reference to its watch until `on_closed`.
   let watch = unsafe { &*uv::data(handle).cast::<Watch>() };
-  let wakers = watch.ready(status, events);
-  local::socket_ready(wakers);
+  // A panic must not unwind into libuv (local::socket_ready guards the drive itself).
+  if let Ok(wakers) = std::panic::catch_unwind(|| watch.ready(status, events)) {
+    local::socket_ready(wakers);
+  }
 }
 
 unsafe extern "C" fn on_closed(handle: uv::Handle) {
