@@ -50,21 +50,16 @@ impl LoopTcp {
 
   /// Moves the socket to the poller of the thread polling it now, if it is not there already.
   fn follow_driver(&mut self, cx: &Context<'_>) -> io::Result<()> {
-    let to_loop = match &self.state {
+    let moves = match &self.state {
       State::Tokio(_) => local::drives_here(),
-      State::Loop { watch, .. } => {
-        if watch.is_attached() {
-          return Ok(());
-        }
-        false
-      }
+      State::Loop { watch, .. } => !watch.is_attached(),
       State::Lost => {
         return Err(io::Error::other(
           "the socket was lost moving between pollers",
         ))
       }
     };
-    if !to_loop && matches!(self.state, State::Tokio(_)) {
+    if !moves {
       return Ok(());
     }
     self.state = match std::mem::replace(&mut self.state, State::Lost) {

@@ -153,7 +153,7 @@ impl Uv {
 
   /// Closes the handle (which stops it) and frees it once libuv is done with it.
   pub unsafe fn close(&self, handle: Handle) {
-    unsafe { (self.close)(handle, free) };
+    unsafe { self.close_with(handle, free) };
   }
 
   /// The same, calling `on_closed` (which must free the handle with [`free`]) instead.
