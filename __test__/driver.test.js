@@ -90,39 +90,6 @@ test('timeouts fire on the helper thread too: 8 calls to a server that never ans
   assert.match(outcomes[0].reason.errMsg, /300 ms/)
 })
 
-test('the sockets move with the runtime: libuv polls them on the JS thread, tokio on the helper, and they stay open', { skip: process.platform !== 'linux', timeout: 60_000 }, async (t) => {
-  const { startServer, json } = require('./helpers')
-  const server = await startServer((req, res) => json(res, 200, { errcode: 0, errmsg: 'ok' }))
-  t.after(() => server.close())
-  const client = new Client({ accessToken: 'T', apiBaseUrl: server.url, maxConcurrency: 8 })
-  const send = (content) => client.call(SEND, { touser: 'OPENID', msgtype: 'text', text: { content } }, true)
-  const ok = async (content) => assert.equal((await send(content)).errCode, 0)
-
-  // The runtime is the thread's, shared by its instances: a test before may have left it busy.
-  let warm = 0
-  while (client.__driverForTests() !== 'js-thread' && warm < 2000) await ok(`warm-${warm++}`)
-  for (let i = 0; i < 3; i++) await ok(`before-${i}`)
-  assert.equal(client.__driverForTests(), 'js-thread')
-  assert.equal(server.connections.opened, 1)
-
-  // The idle socket goes to the helper with the runtime, and serves there among new ones.
-  const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => send(`burst-${i}`)))
-  assert.deepEqual(burst.map((r) => r.errCode), Array(8).fill(0))
-  let alone = 0
-  while (client.__driverForTests() !== 'js-thread' && alone < 2000) await ok(`alone-${alone++}`)
-  assert.equal(client.__driverForTests(), 'js-thread')
-
-  // Back on the JS thread, the sockets the helper used serve again: no new connection.
-  const opened = server.connections.opened
-  assert.ok(opened <= 8, `${opened} connections for at most 8 in flight`)
-  for (let i = 0; i < 5; i++) await ok(`after-${i}`)
-  assert.equal(server.connections.opened, opened)
-
-  const bodies = server.requests.map((r) => JSON.parse(r.body).text.content)
-  assert.equal(bodies.length, warm + 3 + 8 + alone + 5)
-  assert.equal(new Set(bodies).size, bodies.length, 'a message went twice')
-})
-
 test('a worker that goes with connections kept alive closes them', { skip: process.platform !== 'linux', timeout: 30_000 }, async (t) => {
   const { Worker } = require('node:worker_threads')
   const { once } = require('node:events')
@@ -148,62 +115,83 @@ test('a worker that goes with connections kept alive closes them', { skip: proce
   assert.equal(server.sockets.size, 0)
 })
 
-test('over TLS too: connections keep their TLS sessions through the moves, each message once', { skip: process.platform !== 'linux', timeout: 60_000 }, (t) => {
+/**
+ * One at a time on the JS thread, a burst of 8 on the helper, one at a time on the JS thread again,
+ * in a child with its own server (over HTTPS the addon reads SSL_CERT_FILE when an instance is
+ * made), which counts connections between the steps. What the child measured.
+ */
+function sendThroughTheMoves(t, protocol) {
   const fs = require('node:fs')
   const os = require('node:os')
   const { makeCertificates } = require('./helpers')
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-driver-'))
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
-  const files = makeCertificates(dir, 'IP:127.0.0.1')
-  // In a child: the addon reads SSL_CERT_FILE when an instance is made. The server is in the child
-  // too, so that it can count connections between the steps.
+  let files = null
+  if (protocol === 'https') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-driver-'))
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+    files = makeCertificates(dir, 'IP:127.0.0.1')
+  }
   const script = `
-    const https = require('node:https')
     const fs = require('node:fs')
     const { Client, callNames } = require(${JSON.stringify(path.join(__dirname, '..', 'binding.js'))})
     const SEND = callNames().indexOf('send')
+    const files = ${JSON.stringify(files)}
     const bodies = []
-    let handshakes = 0
-    const server = https.createServer({ key: fs.readFileSync(${JSON.stringify(files.key)}), cert: fs.readFileSync(${JSON.stringify(files.cert)}) }, (req, res) => {
+    let connections = 0
+    const handler = (req, res) => {
       let body = ''
       req.on('data', (c) => { body += c })
       req.on('end', () => {
         bodies.push(JSON.parse(body).text.content)
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"errcode":0,"errmsg":"ok"}')
       })
-    })
-    server.on('secureConnection', () => handshakes++)
+    }
+    const server = files
+      ? require('node:https').createServer({ key: fs.readFileSync(files.key), cert: fs.readFileSync(files.cert) }, handler)
+      : require('node:http').createServer(handler)
+    // Over TLS, each is a handshake.
+    server.on(files ? 'secureConnection' : 'connection', () => connections++)
     server.listen(0, '127.0.0.1', async () => {
-      const client = new Client({ accessToken: 'T', apiBaseUrl: 'https://127.0.0.1:' + server.address().port, maxConcurrency: 8 })
+      const client = new Client({ accessToken: 'T', apiBaseUrl: '${protocol}://127.0.0.1:' + server.address().port, maxConcurrency: 8 })
       const out = { errors: [] }
       const send = (content) => client.call(SEND, { touser: 'OPENID', msgtype: 'text', text: { content } }, true)
         .then((r) => r.errCode === 0 || out.errors.push(r), (e) => out.errors.push(e.errMsg))
       for (let i = 0; i < 3; i++) await send('before-' + i)
-      out.first = [client.__driverForTests(), handshakes]
+      out.first = [client.__driverForTests(), connections]
       const burst = Array.from({ length: 8 }, (_, i) => send('burst-' + i))
       out.burst = client.__driverForTests()
       await Promise.all(burst)
       let alone = 0
       while (client.__driverForTests() !== 'js-thread' && alone < 2000) await send('alone-' + alone++)
       out.back = client.__driverForTests()
-      const before = handshakes
+      const before = connections
       for (let i = 0; i < 5; i++) await send('after-' + i)
-      out.after = [client.__driverForTests(), handshakes - before]
-      out.handshakes = handshakes
+      out.after = [client.__driverForTests(), connections - before]
+      out.connections = connections
       out.sent = [bodies.length, new Set(bodies).size, 3 + 8 + alone + 5]
       console.log(JSON.stringify(out))
       process.exit(0)
     })`
   const { NODE_TEST_CONTEXT, ...env } = process.env
-  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...env, SSL_CERT_FILE: files.ca }, timeout: 50_000 })
+  const child = spawnSync(process.execPath, ['-e', script], {
+    encoding: 'utf8',
+    env: files ? { ...env, SSL_CERT_FILE: files.ca } : env,
+    timeout: 50_000,
+  })
   assert.equal(child.status, 0, child.stderr)
-  const out = JSON.parse(child.stdout)
-  assert.deepEqual(out.errors, [])
-  assert.deepEqual(out.first, ['js-thread', 1])
-  assert.equal(out.burst, 'helper-thread')
-  assert.equal(out.back, 'js-thread')
-  assert.deepEqual(out.after, ['js-thread', 0], 'a new TLS connection after the runtime came back')
-  assert.ok(out.handshakes <= 8, `${out.handshakes} handshakes for at most 8 in flight`)
-  const [sent, distinct, expected] = out.sent
-  assert.deepEqual([sent, distinct], [expected, expected])
-})
+  return JSON.parse(child.stdout)
+}
+
+for (const protocol of ['http', 'https']) {
+  test(`the sockets move with the runtime (libuv polls them on the JS thread, tokio on the helper) and stay open, each message once (${protocol})`, { skip: process.platform !== 'linux', timeout: 60_000 }, (t) => {
+    const out = sendThroughTheMoves(t, protocol)
+    assert.deepEqual(out.errors, [])
+    assert.deepEqual(out.first, ['js-thread', 1])
+    assert.equal(out.burst, 'helper-thread')
+    assert.equal(out.back, 'js-thread')
+    // Back on the JS thread, the sockets the helper used serve again.
+    assert.deepEqual(out.after, ['js-thread', 0], 'a new connection after the runtime came back')
+    assert.ok(out.connections <= 8, `${out.connections} connections for at most 8 in flight`)
+    const [sent, distinct, expected] = out.sent
+    assert.deepEqual([sent, distinct], [expected, expected], 'a message lost or sent twice')
+  })
+}
