@@ -9,42 +9,23 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/** An independent instance: its own options, HTTP connection pool and token cache. */
+/** An independent instance: its own options, token cache and limit on requests in flight. */
 export declare class Client {
   /**
-   * Reads the options (and the environment variables they fall back to) and checks them:
-   * a bad option throws here, naming it.
+   * `options` is the options object as JSON (index.js leaves functions out); `getAccessToken` is
+   * the user's token function, when given. A bad option throws here, naming it.
    */
-  constructor(options?: object | undefined | null)
+  constructor(options: string, getAccessToken?: ((arg: boolean) => Promise<string>) | undefined | null)
   /**
-   * Runs the call at `index` in the call table (the order of `callNames`) with `params`: an
-   * index, not the name, so that no string is read and compared per call. Returns a promise:
-   * invalid params reject it, without anything being sent. `paramsJson`, where given, is `params`
-   * as JSON text, read instead of the object (see `parse_params`). With `promiseId`, the promise
-   * is index.js's own, settled through its settler under that id (`setSettler`), and the call
-   * returns `undefined`.
+   * Calls the API `name` (`customerServiceMessage.send`, an alias, or a route of
+   * `options.apis`). `params` is the params' JSON with each binary value replaced by a marker,
+   * `files` the binary values; `invalid`, where set, is why index.js could not read the params.
+   * Returns a promise: whatever is wrong rejects it, and nothing is sent.
    */
-  call(index: number, params: unknown, convertCase: boolean, paramsJson?: unknown | undefined | null, promiseId?: number | undefined | null): Promise<any> | undefined
+  call(name: string, params: string | undefined | null, files: Array<Uint8Array>, convertCase: boolean, invalid?: string | undefined | null): Promise<Record<string, unknown>>
   /**
-   * Panics on purpose, on the JS thread (`"sync"`) or in the runtime (`"async"`), so that the
-   * tests can check that a panic becomes a rejection with an errCode and never an abort.
+   * Panics on purpose, before the call is handed over (`"sync"`) or in the runtime (`"async"`),
+   * so that the tests can check that a panic becomes a rejection with an errCode, never an abort.
    */
-  __panicForTests(place: string): Promise<any>
-  /**
-   * Where this instance's calls run now: `"js-thread"`, `"helper-thread"` (under load) or
-   * `"runtime-thread"` (the fallback), so that the tests can check which path they exercise.
-   */
-  __driverForTests(): string
+  __panicForTests(place: string): Promise<object>
 }
-
-/** The names of the `customerServiceMessage` calls, from the call table. */
-export declare function callNames(): Array<string>
-
-/** The `errMsg` of a successful call, per call of the table, in the order of `callNames`. */
-export declare function okMessages(): Array<string>
-
-/**
- * Where index.js hands over the function that settles the promises it makes
- * (`settle::set_settler`).
- */
-export declare function setSettler(settler: (arg?: unknown) => unknown): void

@@ -836,6 +836,3 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Client = nativeBinding.Client
-module.exports.callNames = nativeBinding.callNames
-module.exports.okMessages = nativeBinding.okMessages
-module.exports.setSettler = nativeBinding.setSettler

@@ -1,8 +1,7 @@
 'use strict'
 // The addon in a real process: it lets the process exit, survives process.exit() and
-// worker_threads being terminated mid-call (issue 8, part 3). Each case runs in a child process,
-// so a crash shows as that child's exit, not as this runner dying, and runs with the calls on the
-// JS thread (the default on Linux, src/local.rs) and on the runtime thread (the fallback).
+// worker_threads being terminated mid-call. Each case runs in a child process, so a crash shows as
+// that child's exit, not as this runner dying.
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
@@ -13,12 +12,9 @@ const { startEmulator } = require('../emulator')
 
 const fixture = (name) => path.join(__dirname, 'fixtures', name)
 
-const DRIVERS = { 'js-thread': '', 'runtime-thread': 'threads' }
-
 /** Starts node with `args`; `exited` resolves { code, signal, stdout, stderr }. Killed after the test. */
-function start(t, args, driver) {
-  const env = { ...process.env, WX_OPENAPI_NATIVE_DRIVER: DRIVERS[driver] }
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env })
+function start(t, args) {
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d) => (stdout += d))
@@ -28,13 +24,11 @@ function start(t, args, driver) {
   return { child, exited }
 }
 
-const run = (t, args, driver) => start(t, args, driver).exited
+const run = (t, args) => start(t, args).exited
 
-function assertNoCrash(result, driver) {
+function assertNoCrash(result) {
   assert.equal(result.signal, null, `killed by ${result.signal}: ${result.stderr}`)
   assert.doesNotMatch(result.stderr, /panicked|Abort|Segmentation|FATAL|napi_fatal/i)
-  // Every fixture prints where its calls ran: the case tested the path it names.
-  assert.match(result.stdout, new RegExp(`driver ${driver}`))
 }
 
 async function stableToken(emu) {
@@ -45,56 +39,52 @@ async function stableToken(emu) {
   return reply.access_token
 }
 
-for (const driver of Object.keys(DRIVERS)) {
-  for (const [source, credentials] of [
-    ['appid and secret', async (emu) => [emu.appid, emu.secret]],
-    ['a getAccessToken provider', async (emu) => ['', '', await stableToken(emu)]],
-  ]) {
-    test(`the process exits by itself once its calls have settled (${source}, calls on the ${driver})`, { timeout: 60_000 }, async (t) => {
-      const emu = await startEmulator()
-      t.after(() => emu.close())
-      const result = await run(t, [fixture('send-and-exit.js'), 'settle', emu.url, ...(await credentials(emu))], driver)
-      assertNoCrash(result, driver)
-      assert.equal(result.code, 0, result.stderr)
-      assert.match(result.stdout, /settled 0,0,0/)
-    })
-  }
-
-  test(`the process exits by itself after a burst of calls (calls on the ${driver})`, { timeout: 60_000 }, async (t) => {
+for (const [source, credentials] of [
+  ['appid and secret', async (emu) => [emu.appid, emu.secret]],
+  ['a getAccessToken provider', async (emu) => ['', '', await stableToken(emu)]],
+]) {
+  test(`the process exits by itself once its calls have settled (${source})`, { timeout: 60_000 }, async (t) => {
     const emu = await startEmulator()
     t.after(() => emu.close())
-    const result = await run(t, [fixture('send-and-exit.js'), 'burst', emu.url, emu.appid, emu.secret], driver)
-    assertNoCrash(result, driver)
+    const result = await run(t, [fixture('send-and-exit.js'), 'settle', emu.url, ...(await credentials(emu))])
+    assertNoCrash(result)
     assert.equal(result.code, 0, result.stderr)
-    assert.match(result.stdout, /settled (0,){11}0/)
-    // Twelve at once put the runtime on the helper thread, which must not keep the process alive.
-    if (driver === 'js-thread') assert.match(result.stdout, /driver under load helper-thread/)
-  })
-
-  test(`process.exit() with a call in flight exits cleanly (calls on the ${driver})`, { timeout: 60_000 }, async (t) => {
-    const emu = await startEmulator()
-    t.after(() => emu.close())
-    emu.inject({ path: '/cgi-bin/message/custom/send', delayMs: Infinity })
-    const arrived = emu.waitForRequests(2) // the token fetch, then the send
-    const { child, exited } = start(t, [fixture('send-and-exit.js'), 'exit-in-flight', emu.url, emu.appid, emu.secret], driver)
-    await arrived
-    child.stdin.write('exit\n')
-    const outcome = await exited
-    assertNoCrash(outcome, driver)
-    assert.equal(outcome.code, 0, outcome.stderr)
-    assert.doesNotMatch(outcome.stdout, /unexpectedly/)
-  })
-
-  test(`4 worker_threads at once, two terminated mid-call: no crash, the others deliver (calls on the ${driver})`, { timeout: 120_000 }, async (t) => {
-    const emu = await startEmulator()
-    t.after(() => emu.close())
-    const result = await run(t, [fixture('threads.js'), emu.url, emu.appid, emu.secret], driver)
-    assertNoCrash(result, driver)
-    assert.equal(result.code, 0, result.stderr)
-    const done = JSON.parse(result.stdout.match(/done (.*)/)[1])
-    assert.equal(done.exits.length, 4)
-    // The workers left running completed all their calls.
-    assert.equal(done.results[0], 10)
-    assert.equal(done.results[2], 10)
+    assert.match(result.stdout, /settled 0,0,0/)
   })
 }
+
+test(`the process exits by itself after a burst of calls`, { timeout: 60_000 }, async (t) => {
+  const emu = await startEmulator()
+  t.after(() => emu.close())
+  const result = await run(t, [fixture('send-and-exit.js'), 'burst', emu.url, emu.appid, emu.secret])
+  assertNoCrash(result)
+  assert.equal(result.code, 0, result.stderr)
+  assert.match(result.stdout, /settled (0,){11}0/)
+})
+
+test(`process.exit() with a call in flight exits cleanly`, { timeout: 60_000 }, async (t) => {
+  const emu = await startEmulator()
+  t.after(() => emu.close())
+  emu.inject({ path: '/cgi-bin/message/custom/send', delayMs: Infinity })
+  const arrived = emu.waitForRequests(2) // the token fetch, then the send
+  const { child, exited } = start(t, [fixture('send-and-exit.js'), 'exit-in-flight', emu.url, emu.appid, emu.secret])
+  await arrived
+  child.stdin.write('exit\n')
+  const outcome = await exited
+  assertNoCrash(outcome)
+  assert.equal(outcome.code, 0, outcome.stderr)
+  assert.doesNotMatch(outcome.stdout, /unexpectedly/)
+})
+
+test(`4 worker_threads at once, two terminated mid-call: no crash, the others deliver`, { timeout: 120_000 }, async (t) => {
+  const emu = await startEmulator()
+  t.after(() => emu.close())
+  const result = await run(t, [fixture('threads.js'), emu.url, emu.appid, emu.secret])
+  assertNoCrash(result)
+  assert.equal(result.code, 0, result.stderr)
+  const done = JSON.parse(result.stdout.match(/done (.*)/)[1])
+  assert.equal(done.exits.length, 4)
+  // The workers left running completed all their calls.
+  assert.equal(done.results[0], 10)
+  assert.equal(done.results[2], 10)
+})

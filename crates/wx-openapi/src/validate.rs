@@ -1,12 +1,11 @@
-//! Each call's checks, made before anything is sent. Field names are WeChat's (snake_case);
+//! The checks made before anything is sent: the customerServiceMessage calls' own rules (the
+//! seed's), and the shape of every file param. Field names are WeChat's (snake_case);
 //! `Naming` turns them back into the form the user wrote.
 
 use serde_json::{Map, Value};
 
-use super::Naming;
 use crate::error::{cut, ApiError, ApiResult};
 use crate::params::Params;
-use crate::transport::Body;
 
 /// The seed's message types and the fields each one requires.
 const MESSAGE_TYPES: &[(&str, &[&str])] = &[
@@ -18,7 +17,115 @@ const MESSAGE_TYPES: &[(&str, &[&str])] = &[
 
 const TYPING_COMMANDS: &[&str] = &["Typing", "CancelTyping"];
 const UPLOAD_TYPES: &[&str] = &["image"];
-pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
+
+/// How to name a field in an error: as the user wrote it (camelCase when keys are converted).
+pub struct Naming {
+  pub convert_case: bool,
+}
+
+impl Naming {
+  pub fn field(&self, wire_path: &str) -> String {
+    if self.convert_case {
+      crate::case::snake_to_camel(wire_path).into_owned()
+    } else {
+      wire_path.to_string()
+    }
+  }
+}
+
+/// A call's own checks, by the canonical name of its row.
+pub type Check = fn(&mut Params, &Naming) -> ApiResult<()>;
+
+pub fn for_call(name: &str) -> Option<Check> {
+  match name {
+    "customerServiceMessage.send" => Some(send),
+    "customerServiceMessage.setTyping" => Some(set_typing),
+    "customerServiceMessage.getTempMedia" => Some(get_temp_media),
+    "customerServiceMessage.uploadTempMedia" => Some(upload_temp_media),
+    _ => None,
+  }
+}
+
+/// A file param `{ contentType, value, fileName? }` (the value already taken out as bytes), checked.
+#[derive(Debug)]
+pub struct FileParam<'a> {
+  pub content_type: &'a str,
+  pub file_name: Option<&'a str>,
+  pub bytes: &'a [u8],
+}
+
+/// Checks the file param at top-level key `key`, whose bytes are `bytes` (if any were given).
+pub fn file_param<'a>(
+  map: &'a Map<String, Value>,
+  key: &str,
+  bytes: Option<&'a [u8]>,
+  max_bytes: Option<usize>,
+  naming: &Naming,
+) -> ApiResult<FileParam<'a>> {
+  let field = |sub: &str| naming.field(&format!("{key}.{sub}"));
+  let Some(Value::Object(file)) = map.get(key) else {
+    return Err(ApiError::invalid(format!(
+      "{} must be an object {{ contentType, value, fileName? }}",
+      naming.field(key)
+    )));
+  };
+  let content_type = either_string(file, "content_type").ok_or_else(|| {
+    ApiError::invalid(format!(
+      "{} is required (a string such as \"image/png\")",
+      field("content_type")
+    ))
+  })?;
+  // It goes into the multipart part's header as is: no line breaks or control characters.
+  if content_type.chars().any(|c| c.is_control()) || !content_type.contains('/') {
+    return Err(ApiError::invalid(format!(
+      "{} {} is not a MIME type",
+      field("content_type"),
+      shown(content_type)
+    )));
+  }
+  let file_name = match file.get("file_name").or_else(|| file.get("fileName")) {
+    None | Some(Value::Null) => None,
+    Some(Value::String(s)) if !s.is_empty() => Some(s.as_str()),
+    Some(_) => {
+      return Err(ApiError::invalid(format!(
+        "{} must be a non-empty string",
+        field("file_name")
+      )))
+    }
+  };
+  let Some(bytes) = bytes else {
+    return Err(ApiError::invalid(format!(
+      "{} is required: a Buffer or Uint8Array with the file's bytes",
+      field("value")
+    )));
+  };
+  if bytes.is_empty() {
+    return Err(ApiError::invalid(format!("{} is empty", field("value"))));
+  }
+  if let Some(max) = max_bytes.filter(|max| bytes.len() > *max) {
+    return Err(ApiError::invalid(format!(
+      "{} is {} bytes; at most {max}{} can be uploaded",
+      field("value"),
+      bytes.len(),
+      megabytes(max)
+    )));
+  }
+  Ok(FileParam {
+    content_type,
+    file_name,
+    bytes,
+  })
+}
+
+/// " (10 MB)" for a whole number of megabytes, as WeChat's documents state their limits.
+fn megabytes(bytes: usize) -> String {
+  const MB: usize = 1024 * 1024;
+  if bytes % MB == 0 {
+    format!(" ({} MB)", bytes / MB)
+  } else {
+    String::new()
+  }
+}
 
 pub fn send(params: &mut Params, naming: &Naming) -> ApiResult<()> {
   let json = &params.json;
@@ -100,76 +207,12 @@ pub fn upload_temp_media(params: &mut Params, naming: &Naming) -> ApiResult<()> 
       shown(content_type)
     )));
   }
-  // It goes into the multipart part's header as is: no line breaks or control characters.
-  if http::HeaderValue::from_str(content_type).is_err() {
-    return Err(ApiError::invalid(format!(
-      "{} {} is not a MIME type",
-      naming.field("media.content_type"),
-      shown(content_type)
-    )));
-  }
-  if let Some(file_name) = media.get("file_name").or_else(|| media.get("fileName")) {
-    if !matches!(file_name, Value::String(s) if !s.is_empty()) {
-      return Err(ApiError::invalid(format!(
-        "{} must be a non-empty string",
-        naming.field("media.file_name")
-      )));
-    }
-  }
-  let Some((_, bytes)) = params
-    .binaries
-    .iter()
-    .find(|(path, _)| path == "media.value")
-  else {
-    return Err(ApiError::invalid(
-      "media.value is required: a Buffer or Uint8Array with the file's bytes",
-    ));
-  };
-  if bytes.is_empty() {
-    return Err(ApiError::invalid("media.value is empty"));
-  }
-  if bytes.len() > MAX_UPLOAD_BYTES {
-    return Err(ApiError::invalid(format!(
-      "media.value is {} bytes; at most {MAX_UPLOAD_BYTES} (10 MB) can be uploaded",
-      bytes.len()
-    )));
-  }
+  // The rest of `media` (a MIME type, the bytes, their size) is every file param's check: file_param.
   Ok(())
 }
 
-/// The upload's query and multipart body, from params that `upload_temp_media` accepted.
-pub fn upload_request(params: &mut Params) -> ApiResult<(Vec<(&'static str, String)>, Body)> {
-  let bytes = params
-    .take_binary("media.value")
-    .ok_or_else(|| ApiError::invalid("media.value is required"))?;
-  let kind = params
-    .json
-    .get("type")
-    .and_then(Value::as_str)
-    .unwrap_or("image")
-    .to_string();
-  let media = params.json.get("media").and_then(Value::as_object);
-  let content_type = media
-    .and_then(|m| either_string(m, "content_type"))
-    .unwrap_or("image/png")
-    .to_string();
-  let file_name = media
-    .and_then(|m| either_string(m, "file_name"))
-    .map(str::to_string)
-    .unwrap_or_else(|| default_file_name(&content_type));
-  Ok((
-    vec![("type", kind)],
-    Body::File {
-      field: "media",
-      file_name,
-      content_type,
-      bytes,
-    },
-  ))
-}
-
 /// `media.png` for `image/png`, as wx-server-sdk names an upload without a file name.
-fn default_file_name(content_type: &str) -> String {
+pub fn default_file_name(content_type: &str) -> String {
   let subtype = content_type
     .split(['/', ';', '+'])
     .nth(1)
@@ -253,7 +296,7 @@ mod tests {
   fn params(value: Value) -> Params {
     Params {
       json: value.as_object().unwrap().clone(),
-      binaries: Vec::new(),
+      files: Vec::new(),
     }
   }
   const CAMEL: Naming = Naming { convert_case: true };
@@ -354,20 +397,14 @@ mod tests {
   #[test]
   fn upload_checks_and_file_names() {
     let mut p = params(json!({"type":"image","media":{"content_type":"image/png","value":null}}));
-    p.binaries.push(("media.value".into(), vec![1, 2, 3]));
     upload_temp_media(&mut p, &CAMEL).unwrap();
-    let (query, body) = upload_request(&mut p).unwrap();
-    assert_eq!(query, vec![("type", "image".to_string())]);
-    assert!(matches!(body, Body::File { ref file_name, .. } if file_name == "media.png"));
-
-    let mut big = params(json!({"type":"image","media":{"content_type":"image/png"}}));
-    big
-      .binaries
-      .push(("media.value".into(), vec![0; MAX_UPLOAD_BYTES + 1]));
-    assert!(upload_temp_media(&mut big, &CAMEL)
-      .unwrap_err()
-      .detail
-      .contains("at most"));
+    let bytes = [1u8, 2, 3];
+    let file = file_param(&p.json, "media", Some(&bytes), Some(2), &CAMEL).unwrap_err();
+    assert_eq!(file.detail, "media.value is 3 bytes; at most 2 can be uploaded");
+    let file = file_param(&p.json, "media", Some(&bytes), Some(10 << 20), &CAMEL).unwrap();
+    assert_eq!((file.content_type, file.file_name), ("image/png", None));
+    let e = file_param(&p.json, "media", None, None, &CAMEL).unwrap_err();
+    assert!(e.detail.starts_with("media.value is required"), "{}", e.detail);
 
     let mut text = params(json!({"type":"image","media":{"content_type":"text/plain"}}));
     assert!(upload_temp_media(&mut text, &CAMEL)
