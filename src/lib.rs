@@ -122,7 +122,9 @@ fn init() {
   std::panic::set_hook(Box::new(move |info| {
     if !reported.swap(true, std::sync::atomic::Ordering::Relaxed) {
       report(info);
-      eprintln!("wx-openapi-native: later panics are not reported; their calls reject with -601002");
+      eprintln!(
+        "wx-openapi-native: later panics are not reported; their calls reject with -601002"
+      );
     }
   }));
 }

@@ -154,7 +154,10 @@ impl Transport {
     builder = match &request.body {
       Body::Empty => builder,
       Body::Json(bytes) => builder
-        .header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .header(
+          reqwest::header::CONTENT_TYPE,
+          "application/json; charset=utf-8",
+        )
         .body(bytes.clone()),
       Body::Files(files) => builder.multipart(form(files)?),
     };
@@ -218,7 +221,10 @@ impl Transport {
         ),
       ));
     }
-    let failure = ApiError::new(code::NETWORK, format!("network failure: {}", describe(error)));
+    let failure = ApiError::new(
+      code::NETWORK,
+      format!("network failure: {}", describe(error)),
+    );
     if error.is_connect() {
       Failure::NotSent(failure)
     } else {
@@ -277,9 +283,12 @@ fn shared_client(https: bool, max_idle: usize) -> ApiResult<reqwest::Client> {
   if https {
     builder = builder.use_preconfigured_tls(crate::tls::client_config()?);
   }
-  let client = builder
-    .build()
-    .map_err(|e| ApiError::internal(format!("the HTTP client could not be built: {}", describe(&e))))?;
+  let client = builder.build().map_err(|e| {
+    ApiError::internal(format!(
+      "the HTTP client could not be built: {}",
+      describe(&e)
+    ))
+  })?;
   clients.push((key, client.clone()));
   Ok(client)
 }

@@ -56,7 +56,9 @@ impl Options {
   ) -> ApiResult<Self> {
     let read = Reader(options);
     if read.present("getAccessToken") {
-      return Err(ApiError::invalid("options.getAccessToken must be a function"));
+      return Err(ApiError::invalid(
+        "options.getAccessToken must be a function",
+      ));
     }
     let tokenless = match read.boolean("tokenless")? {
       Some(flag) => flag,
@@ -90,7 +92,10 @@ impl Options {
         ),
       ],
     );
-    let api_base_url = match read.string("apiBaseUrl")?.or_else(|| env.var("WX_API_BASE_URL")) {
+    let api_base_url = match read
+      .string("apiBaseUrl")?
+      .or_else(|| env.var("WX_API_BASE_URL"))
+    {
       Some(url) => check_base_url(&url)?,
       None if tokenless => TOKENLESS_BASE_URL.to_string(),
       None => DEFAULT_BASE_URL.to_string(),
@@ -187,7 +192,9 @@ impl Reader<'_> {
     match self.0.get(name) {
       None | Some(Value::Null) => Ok(None),
       Some(Value::String(s)) => Ok(Some(s.clone()).filter(|s| !s.is_empty())),
-      Some(_) => Err(ApiError::invalid(format!("options.{name} must be a string"))),
+      Some(_) => Err(ApiError::invalid(format!(
+        "options.{name} must be a string"
+      ))),
     }
   }
 
@@ -195,7 +202,9 @@ impl Reader<'_> {
     match self.0.get(name) {
       None | Some(Value::Null) => Ok(None),
       Some(Value::Bool(b)) => Ok(Some(*b)),
-      Some(_) => Err(ApiError::invalid(format!("options.{name} must be a boolean"))),
+      Some(_) => Err(ApiError::invalid(format!(
+        "options.{name} must be a boolean"
+      ))),
     }
   }
 
@@ -288,7 +297,11 @@ mod tests {
 
   #[test]
   fn half_configured_credentials_say_what_is_missing() {
-    match resolve(serde_json::json!({ "appid": "a" }), &[]).ok().unwrap().credentials {
+    match resolve(serde_json::json!({ "appid": "a" }), &[])
+      .ok()
+      .unwrap()
+      .credentials
+    {
       Credentials::Missing(why) => assert!(why.contains("WX_APPSECRET"), "{why}"),
       _ => panic!("expected missing credentials"),
     }
@@ -300,11 +313,23 @@ mod tests {
       (serde_json::json!({ "timeout": 0 }), "options.timeout"),
       (serde_json::json!({ "timeout": "5" }), "options.timeout"),
       (serde_json::json!({ "retries": 1.5 }), "options.retries"),
-      (serde_json::json!({ "maxConcurrency": null, "appid": 5 }), "options.appid"),
+      (
+        serde_json::json!({ "maxConcurrency": null, "appid": 5 }),
+        "options.appid",
+      ),
       (serde_json::json!({ "apiBaseUrl": "ftp://x" }), "apiBaseUrl"),
-      (serde_json::json!({ "tokenEndpoint": "new" }), "options.tokenEndpoint"),
-      (serde_json::json!({ "tokenless": "yes" }), "options.tokenless"),
-      (serde_json::json!({ "getAccessToken": "tok" }), "options.getAccessToken"),
+      (
+        serde_json::json!({ "tokenEndpoint": "new" }),
+        "options.tokenEndpoint",
+      ),
+      (
+        serde_json::json!({ "tokenless": "yes" }),
+        "options.tokenless",
+      ),
+      (
+        serde_json::json!({ "getAccessToken": "tok" }),
+        "options.getAccessToken",
+      ),
       (serde_json::json!({ "apis": [] }), "options.apis"),
     ] {
       let err = resolve(options, &[]).err().unwrap();

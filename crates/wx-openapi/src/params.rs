@@ -114,6 +114,9 @@ mod tests {
 
   #[test]
   fn not_an_object_is_refused() {
-    assert_eq!(Params::from_json("[1]", vec![], true).unwrap_err().code, -401001);
+    assert_eq!(
+      Params::from_json("[1]", vec![], true).unwrap_err().code,
+      -401001
+    );
   }
 }

@@ -18,13 +18,15 @@ pub enum Reply {
   /// The reply's own fields (without `errcode`/`errmsg`), keys converted where asked.
   Json(Map<String, Value>),
   /// A binary reply (an image).
-  Binary { content_type: String, bytes: Vec<u8> },
+  Binary {
+    content_type: String,
+    bytes: Vec<u8>,
+  },
 }
 
 /// The reply to a call of `kind`: its content when WeChat succeeded, WeChat's error otherwise.
 pub fn interpret(reply: HttpReply, kind: ReplyKind, convert_case: bool) -> ApiResult<Reply> {
-  let is_json =
-    reply.content_type.contains("json") || reply.content_type.starts_with("text/plain");
+  let is_json = reply.content_type.contains("json") || reply.content_type.starts_with("text/plain");
   if kind == ReplyKind::Binary && (200..300).contains(&reply.status) && !is_json {
     return Ok(Reply::Binary {
       content_type: reply.content_type,

@@ -187,8 +187,14 @@ mod tests {
   fn query_values_follow_wechat() {
     assert_eq!(query_value(&serde_json::json!("a b")), Some("a b".into()));
     assert_eq!(query_value(&serde_json::json!(3)), Some("3".into()));
-    assert_eq!(query_value(&serde_json::json!([1, "x"])), Some("1,x".into()));
-    assert_eq!(query_value(&serde_json::json!({"a":1})), Some(r#"{"a":1}"#.into()));
+    assert_eq!(
+      query_value(&serde_json::json!([1, "x"])),
+      Some("1,x".into())
+    );
+    assert_eq!(
+      query_value(&serde_json::json!({"a":1})),
+      Some(r#"{"a":1}"#.into())
+    );
     assert_eq!(query_value(&Value::Null), None);
   }
 
@@ -196,7 +202,10 @@ mod tests {
   fn get_temp_media_goes_in_the_query() {
     let params = Params::from_json(r#"{"mediaId":"m1"}"#, vec![], true).unwrap();
     let request = build(route("customerServiceMessage.getTempMedia"), params, true).unwrap();
-    assert_eq!(request.query, vec![("media_id".to_string(), "m1".to_string())]);
+    assert_eq!(
+      request.query,
+      vec![("media_id".to_string(), "m1".to_string())]
+    );
     assert!(matches!(request.body, Body::Empty));
   }
 
@@ -204,9 +213,19 @@ mod tests {
   fn an_upload_is_a_part_named_by_its_key_and_type_goes_in_the_query() {
     let text = r#"{"type":"image","media":{"contentType":"image/png","value":{"\u0000file":0}}}"#;
     let params = Params::from_json(text, vec![vec![1, 2, 3]], true).unwrap();
-    let request = build(route("customerServiceMessage.uploadTempMedia"), params, true).unwrap();
-    assert_eq!(request.query, vec![("type".to_string(), "image".to_string())]);
-    let Body::Files(parts) = request.body else { panic!() };
+    let request = build(
+      route("customerServiceMessage.uploadTempMedia"),
+      params,
+      true,
+    )
+    .unwrap();
+    assert_eq!(
+      request.query,
+      vec![("type".to_string(), "image".to_string())]
+    );
+    let Body::Files(parts) = request.body else {
+      panic!()
+    };
     assert_eq!(
       (parts[0].field.as_str(), parts[0].file_name.as_str()),
       ("media", "media.png")
@@ -217,9 +236,12 @@ mod tests {
   fn binary_data_where_no_file_is_taken_is_refused() {
     let text = r#"{"touser":"o","msgtype":"text","text":{"content":{"\u0000file":0}}}"#;
     let params = Params::from_json(text, vec![vec![1]], true).unwrap();
-    let e = build(route("customerServiceMessage.send"), params, true).err().unwrap();
+    let e = build(route("customerServiceMessage.send"), params, true)
+      .err()
+      .unwrap();
     assert!(
-      e.detail.starts_with("text.content is binary data, which send does not take"),
+      e.detail
+        .starts_with("text.content is binary data, which send does not take"),
       "{}",
       e.detail
     );

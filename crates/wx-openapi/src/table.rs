@@ -144,7 +144,10 @@ pub fn user_routes(apis: &Map<String, Value>) -> ApiResult<Table> {
     let text = |key: &str| match spec.get(key) {
       None | Some(Value::Null) => Ok(None),
       Some(Value::String(s)) => Ok(Some(s.as_str())),
-      Some(_) => Err(ApiError::invalid(format!("{} must be a string", field(&format!(".{key}"))))),
+      Some(_) => Err(ApiError::invalid(format!(
+        "{} must be a string",
+        field(&format!(".{key}"))
+      ))),
     };
     let method = match text("method")? {
       Some("GET") => Method::Get,
@@ -214,7 +217,11 @@ mod tests {
     let routes: Vec<Route> = serde_json::from_str(TABLE_JSON).expect("apis.json is a valid table");
     assert!(routes.len() >= 4);
     let names: usize = routes.iter().map(|r| 1 + r.aliases.len()).sum();
-    assert_eq!(Table::builtin().by_name.len(), names, "a name or alias appears twice");
+    assert_eq!(
+      Table::builtin().by_name.len(),
+      names,
+      "a name or alias appears twice"
+    );
     for route in &routes {
       assert!(route.path.starts_with('/'), "{}", route.name);
       if route.max_file_bytes.is_some() {
@@ -236,13 +243,28 @@ mod tests {
     let route = find(&table, "foo.bar").unwrap();
     assert_eq!((route.params, route.retry), (Wire::Json, Retry::Write));
     let get = serde_json::json!({ "a.b": { "method": "GET", "path": "/x" } });
-    assert_eq!(user_routes(get.as_object().unwrap()).unwrap().routes[0].params, Wire::Query);
+    assert_eq!(
+      user_routes(get.as_object().unwrap()).unwrap().routes[0].params,
+      Wire::Query
+    );
     for (bad, field) in [
-      (serde_json::json!({ "foo.bar": { "method": "PUT", "path": "/x" } }), ".method"),
-      (serde_json::json!({ "foo.bar": { "method": "GET", "path": "x" } }), ".path"),
-      (serde_json::json!({ "foo..bar": { "method": "GET", "path": "/x" } }), "the name"),
+      (
+        serde_json::json!({ "foo.bar": { "method": "PUT", "path": "/x" } }),
+        ".method",
+      ),
+      (
+        serde_json::json!({ "foo.bar": { "method": "GET", "path": "x" } }),
+        ".path",
+      ),
+      (
+        serde_json::json!({ "foo..bar": { "method": "GET", "path": "/x" } }),
+        "the name",
+      ),
       (serde_json::json!({ "foo.bar": "/x" }), "must be an object"),
-      (serde_json::json!({ "foo.bar": { "method": "GET", "path": "/x", "reply": "xml" } }), "reply"),
+      (
+        serde_json::json!({ "foo.bar": { "method": "GET", "path": "/x", "reply": "xml" } }),
+        "reply",
+      ),
     ] {
       let e = user_routes(bad.as_object().unwrap()).err().unwrap();
       assert_eq!(e.code, code::INVALID_ARGUMENT);

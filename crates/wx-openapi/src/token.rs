@@ -404,7 +404,12 @@ mod tests {
 
   #[test]
   fn huge_lifetimes_are_clamped_without_overflow() {
-    for huge in ["1e19", "1e300", "9223372036854775807", "18446744073709551615"] {
+    for huge in [
+      "1e19",
+      "1e300",
+      "9223372036854775807",
+      "18446744073709551615",
+    ] {
       let text = format!(r#"{{"accessToken":"t","expiresIn":{huge}}}"#);
       let fresh = parse_provider_result(&text).unwrap();
       assert_eq!(fresh.lifetime, Some(Duration::from_secs(7200)), "{huge}");
@@ -414,9 +419,18 @@ mod tests {
 
   #[test]
   fn tokens_are_refreshed_when_min_300_or_half_the_lifetime_remains() {
-    assert_eq!(usable_for(Duration::from_secs(7200)), Duration::from_secs(6900));
-    assert_eq!(usable_for(Duration::from_secs(400)), Duration::from_secs(200));
-    assert_eq!(usable_for(Duration::from_secs(1)), Duration::from_millis(500));
+    assert_eq!(
+      usable_for(Duration::from_secs(7200)),
+      Duration::from_secs(6900)
+    );
+    assert_eq!(
+      usable_for(Duration::from_secs(400)),
+      Duration::from_secs(200)
+    );
+    assert_eq!(
+      usable_for(Duration::from_secs(1)),
+      Duration::from_millis(500)
+    );
   }
 
   #[tokio::test(start_paused = true)]

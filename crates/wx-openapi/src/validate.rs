@@ -400,11 +400,18 @@ mod tests {
     upload_temp_media(&mut p, &CAMEL).unwrap();
     let bytes = [1u8, 2, 3];
     let file = file_param(&p.json, "media", Some(&bytes), Some(2), &CAMEL).unwrap_err();
-    assert_eq!(file.detail, "media.value is 3 bytes; at most 2 can be uploaded");
+    assert_eq!(
+      file.detail,
+      "media.value is 3 bytes; at most 2 can be uploaded"
+    );
     let file = file_param(&p.json, "media", Some(&bytes), Some(10 << 20), &CAMEL).unwrap();
     assert_eq!((file.content_type, file.file_name), ("image/png", None));
     let e = file_param(&p.json, "media", None, None, &CAMEL).unwrap_err();
-    assert!(e.detail.starts_with("media.value is required"), "{}", e.detail);
+    assert!(
+      e.detail.starts_with("media.value is required"),
+      "{}",
+      e.detail
+    );
 
     let mut text = params(json!({"type":"image","media":{"content_type":"text/plain"}}));
     assert!(upload_temp_media(&mut text, &CAMEL)
