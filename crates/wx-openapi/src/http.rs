@@ -90,7 +90,11 @@ impl From<ApiError> for Failure {
 
 /// One instance's way to WeChat: a shared client, its own base URL, timeout, retries and limit.
 pub struct Transport {
-  client: reqwest::Client,
+  /// Made on the first request, not with the instance: making it may read the TLS roots, and an
+  /// `init` should neither do I/O nor fail for want of file descriptors.
+  client: Mutex<Option<reqwest::Client>>,
+  https: bool,
+  max_concurrency: usize,
   base_url: String,
   timeout: Duration,
   retries: u32,
@@ -105,9 +109,10 @@ impl Transport {
     retries: u32,
     max_concurrency: usize,
   ) -> ApiResult<Self> {
-    let https = base_url.starts_with("https:");
     Ok(Self {
-      client: shared_client(https, max_concurrency)?,
+      client: Mutex::new(None),
+      https: base_url.starts_with("https:"),
+      max_concurrency,
       base_url: base_url.to_string(),
       timeout,
       retries,
@@ -147,7 +152,8 @@ impl Transport {
       Method::Post => reqwest::Method::POST,
     };
     let mut builder = self
-      .client
+      .client()
+      .map_err(Failure::NotSent)?
       .request(method, url)
       .header(reqwest::header::USER_AGENT, USER_AGENT)
       .timeout(self.timeout);
@@ -194,6 +200,17 @@ impl Transport {
       content_type,
       body,
     })
+  }
+
+  /// The shared client for this instance's kind; a failure to make it is not kept.
+  fn client(&self) -> ApiResult<reqwest::Client> {
+    let mut client = self.client.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(client) = &*client {
+      return Ok(client.clone());
+    }
+    let made = shared_client(self.https, self.max_concurrency)?;
+    *client = Some(made.clone());
+    Ok(made)
   }
 
   fn url(&self, request: &HttpRequest, token: Option<&str>) -> ApiResult<reqwest::Url> {

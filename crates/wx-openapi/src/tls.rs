@@ -50,7 +50,7 @@ fn load_roots() -> ApiResult<RootCertStore> {
     return Err(ApiError::new(
       code::NETWORK,
       "network failure: too many open files (the process has used up its file descriptors) \
-       while reading the system's certificates",
+       while reading the system's TLS trust store",
     ));
   }
   let why = found

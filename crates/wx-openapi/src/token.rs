@@ -213,11 +213,13 @@ impl Tokens {
   }
 
   /// A token other than `failed`: the cached one, the outcome of the fetch in flight (a call
-  /// rejected while a refresh runs waits for it), or of a new fetch of kind `want`. `None` when
-  /// this call's own fetch gave `failed` back, or a forced refresh is not allowed yet.
+  /// rejected while a refresh runs waits for it), or of a new fetch of kind `want`. `None` when a
+  /// plain fetch gave `failed` back (only a forced refresh helps then), or a forced refresh gave it
+  /// back or is not allowed yet.
   async fn replacement(self: &Arc<Self>, failed: &str, want: Want) -> ApiResult<Option<Arc<str>>> {
-    // A joined fetch may have been a plain one that gave `failed` back: then once more, our own.
-    for _ in 0..3 {
+    // A forced refresh waits out the plain fetches other calls have in flight, which give
+    // `failed` back, then joins or starts the forced one. Bounded: each round waits for a fetch.
+    for _ in 0..8 {
       let (fetch, own) = {
         let mut state = self.lock();
         state.expire_if(failed);
@@ -242,7 +244,7 @@ impl Tokens {
       if &*token != failed {
         return Ok(Some(token));
       }
-      if own {
+      if own || want == Want::Plain {
         return Ok(None);
       }
     }
