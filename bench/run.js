@@ -71,17 +71,12 @@ const CONTENDERS = {
   reqwest: { label: 'raw reqwest', kind: 'rust' },
   'co-wechat-api': { label: 'co-wechat-api', kind: 'node' },
   'reqwest-h1': { label: 'raw reqwest, HTTP/1.1 only', kind: 'rust', args: ['--http1-only'], only: 'https', diagnostic: true },
-  // Diagnostics, by --contenders only. The addon's calls run on the JS thread (a helper thread
-  // under load) by default; WX_OPENAPI_NATIVE_DRIVER=threads puts them on a runtime thread pool
-  // instead, of WX_OPENAPI_NATIVE_THREADS workers (default 1).
-  'addon-threads': { label: 'wx-openapi-native, calls on a runtime thread', kind: 'node', worker: 'addon', env: { WX_OPENAPI_NATIVE_DRIVER: 'threads' }, diagnostic: true },
-  'addon-2w': { label: 'wx-openapi-native, 2 runtime workers', kind: 'node', worker: 'addon', env: { WX_OPENAPI_NATIVE_DRIVER: 'threads', WX_OPENAPI_NATIVE_THREADS: '2' }, diagnostic: true },
-  'addon-4w': { label: 'wx-openapi-native, 4 runtime workers', kind: 'node', worker: 'addon', env: { WX_OPENAPI_NATIVE_DRIVER: 'threads', WX_OPENAPI_NATIVE_THREADS: '4' }, diagnostic: true },
+  // Diagnostic, by --contenders only.
   'reqwest-1w': { label: 'raw reqwest, 1 tokio worker', kind: 'rust', args: ['--threads', '1'], diagnostic: true },
 }
 const COLORS = {
   addon: '#d62728', undici: '#1f77b4', fetch: '#2ca02c', reqwest: '#111111', 'co-wechat-api': '#9467bd', 'reqwest-h1': '#7f7f7f',
-  'addon-threads': '#ff7f0e', 'addon-2w': '#bcbd22', 'addon-4w': '#e377c2', 'reqwest-1w': '#8c564b',
+  'reqwest-1w': '#8c564b',
 }
 
 // ---------------------------------------------------------------------------------- helpers
@@ -409,17 +404,23 @@ function targets(cells, cold) {
     const where = `${a.protocol} c=${a.concurrency}`
     const u = get(a.protocol, a.concurrency, 'undici')
     const q = get(a.protocol, a.concurrency, 'reqwest')
+    // Issue 18's targets: at 16 and 256 in flight at least undici's throughput at no more CPU per
+    // message; one at a time at least 0.9x its throughput at at most 1.2x its CPU per message.
+    const single = a.concurrency === 1
     if (u) {
       const r1 = a.median.rate / u.median.rate
-      out.push({ target: 'throughput >= undici', where, value: r1, shown: `${ratio(r1)} of undici`, pass: r1 >= 1 })
+      const floor = single ? 0.9 : 1
+      out.push({ target: `throughput >= ${floor}x undici`, where, value: r1, shown: `${ratio(r1)} of undici`, pass: r1 >= floor })
       const r2 = a.median.cpuPer10k / u.median.cpuPer10k
-      out.push({ target: 'CPU per message <= undici', where, value: r2, shown: `${ratio(r2)} of undici`, pass: r2 <= 1 })
+      const ceiling = single ? 1.2 : 1
+      out.push({ target: `CPU per message <= ${ceiling}x undici`, where, value: r2, shown: `${ratio(r2)} of undici`, pass: r2 <= ceiling })
     }
     if (q) {
+      // Shown for reference, not a target: the bare Rust loop is the ceiling.
       const r3 = q.median.rate / a.median.rate
-      out.push({ target: 'throughput within 1.25x of raw reqwest', where, value: r3, shown: `reqwest is ${ratio(r3)}`, pass: r3 <= 1.25 })
+      out.push({ target: 'throughput of raw reqwest (reference)', where, value: r3, shown: `reqwest is ${ratio(r3)}`, pass: true })
       const r4 = a.median.cpuPer10k / q.median.cpuPer10k
-      out.push({ target: 'CPU per message within 1.25x of raw reqwest', where, value: r4, shown: `${ratio(r4)} of reqwest`, pass: r4 <= 1.25 })
+      out.push({ target: 'CPU per message against raw reqwest (reference)', where, value: r4, shown: `${ratio(r4)} of reqwest`, pass: true })
     }
     if (a.protocol === 'https') {
       const c = a.median.connectionsMax
@@ -430,9 +431,9 @@ function targets(cells, cold) {
     const addon = cold.find((c) => c.name.startsWith('wx-openapi-native'))
     const und = cold.find((c) => c.name.startsWith('undici'))
     const w = addon.wallMs / und.wallMs
-    out.push({ target: 'cold start wall time <= 1.1x undici', where: 'HTTPS, 1 message', value: w, shown: `${ratio(w)} (${addon.wallMs.toFixed(0)} vs ${und.wallMs.toFixed(0)} ms)`, pass: w <= 1.1 })
+    out.push({ target: 'cold start wall time <= 0.3x undici', where: 'HTTPS, 1 message', value: w, shown: `${ratio(w)} (${addon.wallMs.toFixed(0)} vs ${und.wallMs.toFixed(0)} ms)`, pass: w <= 0.3 })
     const m = addon.rssKb / und.rssKb
-    out.push({ target: 'cold start peak RSS <= 1.1x undici', where: 'HTTPS, 1 message', value: m, shown: `${ratio(m)} (${(addon.rssKb / 1024).toFixed(1)} vs ${(und.rssKb / 1024).toFixed(1)} MiB)`, pass: m <= 1.1 })
+    out.push({ target: 'cold start peak RSS <= 0.5x undici', where: 'HTTPS, 1 message', value: m, shown: `${ratio(m)} (${(addon.rssKb / 1024).toFixed(1)} vs ${(und.rssKb / 1024).toFixed(1)} MiB)`, pass: m <= 0.5 })
   }
   return out
 }

@@ -1,4 +1,4 @@
-//! Fuzz target for the key converters in `src/case.rs`.
+//! Fuzz target for the key converters in `crates/wx-openapi/src/case.rs`.
 //!
 //! The input is read three ways:
 //! - as a string (lossy UTF-8): both converters are checked against an independent oracle (the JS
@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use regex::Regex;
 use serde_json::{Map, Value};
-use wx_openapi_native::fuzzing::{camel_to_snake, map_to_camel, snake_to_camel};
+use wx_openapi::fuzzing::{camel_to_snake, map_to_camel, snake_to_camel};
 
 /// JS: `key.replace(/_(\w)/g, (_, c) => c.toUpperCase())`, where `\w` (no `u` flag) is ASCII.
 fn snake_to_camel_oracle(key: &str) -> String {

@@ -1,5 +1,5 @@
-//! Fuzz target for the calls' validation and request building (`src/openapi/validate.rs`,
-//! `ApiCall::prepare` in `src/openapi/mod.rs`), through `fuzzing::prepare_all`.
+//! Fuzz target for the calls' validation and request building (`crates/wx-openapi/src/validate.rs`,
+//! `request::build`), through `fuzzing::prepare_all`.
 //!
 //! Input, two forms:
 //! - starting with `{`: a JSON object, the params in wire form (snake_case keys). An optional
@@ -34,7 +34,7 @@ use std::sync::OnceLock;
 use arbitrary::{Result as ArbResult, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Number, Value};
-use wx_openapi_native::fuzzing::{camel_to_snake, prepare_all, ApiError, Params};
+use wx_openapi::fuzzing::{camel_to_snake, prepare_all, ApiError, Params};
 
 const INVALID_ARGUMENT: i64 = -401001;
 const CALL_NAMES: [&str; 4] = ["send", "setTyping", "uploadTempMedia", "getTempMedia"];
@@ -327,7 +327,7 @@ fn gen_params(u: &mut Unstructured<'_>) -> ArbResult<Params> {
     let len = u.int_in_range(0usize..=4096)?;
     binaries.push((path, vec![0x5a; len]));
   }
-  Ok(Params { json, binaries })
+  Ok(Params { json, files: binaries })
 }
 
 /// The JSON form, for hand-written seeds and for JSON the fuzzer mutates.
@@ -346,7 +346,7 @@ fn json_params(data: &[u8]) -> Option<Params> {
       binaries.push((path, bytes));
     }
   }
-  Some(Params { json, binaries })
+  Some(Params { json, files: binaries })
 }
 
 /// What the params reader gives with `convertCase` on: every key through `camel_to_snake`
@@ -377,7 +377,7 @@ fn non_empty_string<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a st
 
 fn send_ok(p: &Params) -> bool {
   let json = &p.json;
-  if !p.binaries.is_empty() || non_empty_string(json, "touser").is_none() {
+  if !p.files.is_empty() || non_empty_string(json, "touser").is_none() {
     return false;
   }
   let Some(msgtype) = non_empty_string(json, "msgtype") else {
@@ -393,7 +393,7 @@ fn send_ok(p: &Params) -> bool {
 }
 
 fn set_typing_ok(p: &Params) -> bool {
-  p.binaries.is_empty()
+  p.files.is_empty()
     && non_empty_string(&p.json, "touser").is_some()
     && matches!(
       non_empty_string(&p.json, "command"),
@@ -402,11 +402,11 @@ fn set_typing_ok(p: &Params) -> bool {
 }
 
 fn get_temp_media_ok(p: &Params) -> bool {
-  p.binaries.is_empty() && non_empty_string(&p.json, "media_id").is_some()
+  p.files.is_empty() && non_empty_string(&p.json, "media_id").is_some()
 }
 
 fn upload_temp_media_ok(p: &Params) -> bool {
-  if p.binaries.iter().any(|(path, _)| path != "media.value") {
+  if p.files.iter().any(|(path, _)| path != "media.value") {
     return false;
   }
   if non_empty_string(&p.json, "type") != Some("image") {
@@ -434,7 +434,7 @@ fn upload_temp_media_ok(p: &Params) -> bool {
   }
   // The first binary at media.value is the upload: it must not be empty (nor over 10 MB, which
   // this target never builds).
-  matches!(p.binaries.first(), Some((_, bytes)) if !bytes.is_empty())
+  matches!(p.files.first(), Some((_, bytes)) if !bytes.is_empty())
 }
 
 fn expected(p: &Params) -> [bool; 4] {
@@ -467,7 +467,7 @@ fn longest_string(p: &Params) -> usize {
     .max()
     .unwrap_or(0);
   let paths = p
-    .binaries
+    .files
     .iter()
     .map(|(path, _)| path.len())
     .max()
@@ -534,7 +534,7 @@ fuzz_target!(|data: &[u8]| {
   // As the params reader hands them over with convertCase on.
   let converted = Params {
     json: keys_to_snake(&params.json),
-    binaries: params.binaries.clone(),
+    files: params.files.clone(),
   };
   check(&converted);
 });
