@@ -12,7 +12,7 @@ use crate::http::{HttpRequest, Transport};
 use crate::options::Options;
 use crate::params::Params;
 use crate::reply::{interpret, Reply};
-use crate::table::{self, Route, Table};
+use crate::table::{self, ReplyKind, Table};
 use crate::token::Tokens;
 
 pub struct Client {
@@ -21,9 +21,9 @@ pub struct Client {
   apis: Table,
 }
 
-/// A call checked and ready to send: its row and its request.
+/// A call checked and ready to send: its request, and what its reply is.
 pub struct Prepared {
-  route: Route,
+  reply: ReplyKind,
   request: HttpRequest,
 }
 
@@ -50,9 +50,12 @@ impl Client {
   /// Finds the call's row and checks its params: everything that can be refused before anything
   /// is sent (an unknown name `-604100`, bad params `-401001`).
   pub fn prepare(&self, name: &str, params: Params, convert_case: bool) -> ApiResult<Prepared> {
-    let route = table::find(&self.apis, name)?.clone();
-    let request = crate::request::build(&route, params, convert_case)?;
-    Ok(Prepared { route, request })
+    let route = table::find(&self.apis, name)?;
+    let request = crate::request::build(route, params, convert_case)?;
+    Ok(Prepared {
+      reply: route.reply,
+      request,
+    })
   }
 
   /// Sends a prepared call with the instance's token, and retries once with a fresh token if
@@ -64,7 +67,7 @@ impl Client {
       let outcome = self
         .transport
         .execute(&call.request, token.as_deref(), |reply| {
-          interpret(reply, call.route.reply, convert_case)
+          interpret(reply, call.reply, convert_case)
         })
         .await;
       match (outcome, &token) {

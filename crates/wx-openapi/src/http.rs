@@ -131,7 +131,16 @@ impl Transport {
     let url = self.url(request, token)?;
     let mut attempt = 0;
     loop {
-      let failure = match self.attempt(request, url.clone()).await {
+      // Waiting calls hold only their place in the queue; each attempt's request and reqwest's
+      // state are made, boxed, once the slot is theirs (20,000 waiting calls: README, Reliability).
+      let slot = self
+        .limiter
+        .acquire()
+        .await
+        .map_err(|_| ApiError::internal("the client was closed"))?;
+      let outcome = Box::pin(self.attempt(request, url.clone())).await;
+      drop(slot);
+      let failure = match outcome {
         Ok(reply) => match interpret(reply) {
           Ok(value) => return Ok(value),
           Err(error) => Failure::from(error),
@@ -167,12 +176,6 @@ impl Transport {
         .body(bytes.clone()),
       Body::Files(files) => builder.multipart(form(files)?),
     };
-    // Only the HTTP exchange holds a slot: waiting for a token or a backoff does not.
-    let _slot = self
-      .limiter
-      .acquire()
-      .await
-      .map_err(|_| Failure::Final(ApiError::internal("the client was closed")))?;
     let response = builder.send().await.map_err(|e| self.classify(&e))?;
     let status = response.status().as_u16();
     let content_type = response
