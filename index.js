@@ -33,7 +33,8 @@ function newClient(options) {
 function call(client, name, params, convertCase) {
   let wire
   try {
-    wire = toWire(params)
+    // Params may be left out, as with wx-server-sdk (a call that takes none).
+    wire = toWire(params ?? {})
   } catch (error) {
     if (!(error instanceof ParamsError)) throw error
     return client.call(name, undefined, [], convertCase, error.message)

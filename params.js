@@ -29,8 +29,7 @@ function toWire(params) {
 function plain(value, path, depth, files) {
   switch (typeof value) {
     case 'string':
-      // JSON cannot carry a lone surrogate; as V8 does when it writes UTF-8, it becomes U+FFFD.
-      return value.replace(LONE_SURROGATE, '\ufffd')
+      return wellFormed(value)
     case 'boolean':
       return value
     case 'number':
@@ -69,9 +68,14 @@ function plain(value, path, depth, files) {
   for (const key of keys) {
     const at = path === '' ? key : `${path}.${key}`
     const item = plain(read(value, key, at), at, depth + 1, files)
-    if (item !== undefined) out[key] = item
+    if (item !== undefined) out[wellFormed(key)] = item
   }
   return out
+}
+
+// UTF-8 cannot carry a lone surrogate: as V8 does when it writes UTF-8, it becomes U+FFFD.
+function wellFormed(text) {
+  return text.replace(LONE_SURROGATE, '\ufffd')
 }
 
 function file(value, path, files) {

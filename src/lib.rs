@@ -61,10 +61,10 @@ impl Client {
     let api = format!("openapi.{name}");
     let files: Vec<Vec<u8>> = files.iter().map(|file| file.to_vec()).collect();
     let prepared = guard_sync(|| {
-      if let Some(why) = invalid {
-        return Err(ApiError::invalid(why));
-      }
-      let params = Params::from_json(params.as_deref().unwrap_or("{}"), files, convert_case)?;
+      let params = match invalid {
+        Some(why) => Err(ApiError::invalid(why)),
+        None => Params::from_json(params.as_deref().unwrap_or("{}"), files, convert_case),
+      };
       self.inner.prepare(&name, params, convert_case)
     });
     let client = Arc::clone(&self.inner);

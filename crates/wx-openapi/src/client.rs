@@ -48,10 +48,16 @@ impl Client {
   }
 
   /// Finds the call's row and checks its params: everything that can be refused before anything
-  /// is sent (an unknown name `-604100`, bad params `-401001`).
-  pub fn prepare(&self, name: &str, params: Params, convert_case: bool) -> ApiResult<Prepared> {
+  /// is sent, in this order: an unknown name `-604100`, params that could not be read or are bad
+  /// `-401001`.
+  pub fn prepare(
+    &self,
+    name: &str,
+    params: ApiResult<Params>,
+    convert_case: bool,
+  ) -> ApiResult<Prepared> {
     let route = table::find(&self.apis, name)?;
-    let request = crate::request::build(route, params, convert_case)?;
+    let request = crate::request::build(route, params?, convert_case)?;
     Ok(Prepared {
       reply: route.reply,
       request,
