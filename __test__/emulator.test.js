@@ -835,7 +835,7 @@ describe('media upload and get', () => {
 describe('routing and limits', () => {
   it('answers 404 with 40066 to any other path', async (t) => {
     const emulator = await start(t);
-    for (const pathname of ['/', '/cgi-bin/message/custom/send/', '/cgi-bin/message/subscribe/send', '/CGI-BIN/TOKEN']) {
+    for (const pathname of ['/', '/cgi-bin/message/custom/send/', '/wxa/not_an_api', '/CGI-BIN/TOKEN']) {
       assertWxError(await call(`${emulator.url}${pathname}`, { method: 'POST', body: '{}' }), 40066, 'invalid url', 404);
     }
   });

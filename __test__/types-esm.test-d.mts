@@ -3,7 +3,7 @@
 
 import cloud, { init, openapi, createNewInstance, DYNAMIC_CURRENT_ENV, version } from 'wx-openapi-native';
 import * as cloudNs from 'wx-openapi-native';
-import type { Cloud, OpenApiError, Result, SendParams } from 'wx-openapi-native';
+import type { Cloud, OpenApiError, Result, SendParams, OpenApiResult, BinaryResult, MsgSecCheckV2Result } from 'wx-openapi-native';
 
 const asCloud: Cloud = cloud;
 const nsAsCloud: Cloud = cloudNs;
@@ -26,6 +26,14 @@ try {
   const e = err as OpenApiError;
   const errCode: number = e.errCode;
 }
+
+// Every call of the table, from ESM too.
+const shipped: OpenApiResult = await openapi.wxa.sec.order.uploadShippingInfo({ orderKey: { orderNumberType: 1 } });
+const qr: BinaryResult = await cloud.openapi.wxacode.getUnlimited({ scene: 'id=1' });
+const verdict: MsgSecCheckV2Result = await instance.openapi.security.msgSecCheck({ content: 'c', version: 2, scene: 1, openid: 'o' });
+await openapi({ convertCase: false }).subscribeMessage.send({ touser: 'o', templateId: 'T', data: { thing1: { value: 'v' } } });
+// @ts-expect-error a typo in a known namespace
+await openapi.urlscheme.generat({});
 
 // @ts-expect-error a text message must not carry an image object
 await openapi.customerServiceMessage.send({ touser: 'o', msgtype: 'text', image: { mediaId: 'x' } });

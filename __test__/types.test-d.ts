@@ -31,6 +31,11 @@ import type {
   CustomerServiceMessage,
   OpenApi,
   Cloud,
+  OpenApiResult,
+  OpenApiCall,
+  OpenApiNamespaces,
+  OpenApiWith,
+  BinaryResult,
 } from '..';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -96,6 +101,12 @@ cloud.init({ getAccessToken: async () => 42 });
 cloud.createNewInstance({ retries: '2' });
 // @ts-expect-error convertCase is a boolean
 cloud.openapi({ convertCase: 'no' });
+
+cloud.init({ apis: { 'foo.bar': { method: 'POST', path: '/wxa/foo' }, 'foo.list': { method: 'GET', path: '/wxa/list', retry: 'read' } } });
+// @ts-expect-error a user route's method is GET or POST
+cloud.init({ apis: { 'foo.bar': { method: 'PUT', path: '/wxa/foo' } } });
+// @ts-expect-error a user route needs its path
+cloud.init({ apis: { 'foo.bar': { method: 'POST' } } });
 
 async function main(): Promise<void> {
   // ---------------------------------------------------------------- the seed's four cloud-call examples
@@ -251,4 +262,290 @@ async function main(): Promise<void> {
   cloudRequired.default;
 }
 
+// ------------------------------------------------------------------ every call of the table (issue 20)
+
+async function everyCall(): Promise<void> {
+  // ---------------------------------------------------------------- precise types
+
+  const sent = await cloud.openapi.subscribeMessage.send({
+    touser: 'OPENID',
+    templateId: 'TEMPLATE_ID',
+    page: 'pages/index/index',
+    miniprogramState: 'formal',
+    lang: 'zh_CN',
+    data: { thing1: { value: '已发货' }, number2: { value: 42 } },
+  });
+  assertType<Result>(sent);
+
+  const checked = await cloud.openapi.security.msgSecCheck({ content: 'hi', version: 2, scene: 2, openid: 'OPENID' });
+  const suggest: 'pass' | 'review' | 'risky' = checked.result.suggest;
+  const label: number = checked.detail[0].label;
+  const traceId: string = checked.traceId;
+  const checkedV1: Result = await cloud.openapi.security.msgSecCheck({ content: 'hi' });
+  const asyncCheck = await cloud.openapi.security.mediaCheckAsync({ mediaUrl: 'https://x/a.png', mediaType: 2, version: 2, scene: 1, openid: 'o' });
+  const asyncTrace: string = asyncCheck.traceId;
+  await cloud.openapi.security.imgSecCheck({ media: { contentType: 'image/png', value: Buffer.alloc(1) } });
+
+  const code = await cloud.openapi.wxacode.getUnlimited({ scene: 'id=1', page: 'pages/index/index', checkPath: false, width: 430, lineColor: { r: 0, g: 0, b: 0 } });
+  const codeBytes: Buffer = code.buffer;
+  const codeType: string = code.contentType;
+  assertType<BinaryResult>(await cloud.openapi.wxacode.get({ path: 'pages/index/index?id=1', isHyaline: true }));
+  assertType<BinaryResult>(await cloud.openapi.wxacode.createQRCode({ path: 'pages/index/index', width: 280 }));
+
+  const openlink: string = (await cloud.openapi.urlscheme.generate({ jumpWxa: { path: 'pages/index/index', query: 'a=1' }, expireType: 1, expireInterval: 7 })).openlink;
+  const urlLink: string = (await cloud.openapi.urllink.generate({ path: 'pages/index/index', isExpire: true, expireTime: 1700000000 })).urlLink;
+  const phone = await cloud.openapi.phonenumber.getPhoneNumber({ code: 'CODE' });
+  const pure: string = phone.phoneInfo.purePhoneNumber;
+  const stamp: number = phone.phoneInfo.watermark.timestamp;
+  await cloud.openapi.uniformMessage.send({ touser: 'o', mpTemplateMsg: { appid: 'wxmp', templateId: 'T', data: { first: { value: 'v' } } } });
+  const side: 'Front' | 'Back' = (await cloud.openapi.ocr.idcard({ type: 'photo', img: { contentType: 'image/jpeg', value: new Uint8Array(1) } })).type;
+  await cloud.openapi.ocr.idcard({ imgUrl: 'https://example.com/id.jpg' });
+  const sms = await cloud.openapi.cloudbase.sendSms({ env: 'env-1', phoneNumberList: ['+8613800138000'], content: 'hi' });
+  const serial: string = sms.sendStatusList[0].serialNo;
+
+  // ---------------------------------------------------------------- every other name: any params, OpenApiResult
+
+  const generic: OpenApiResult = await cloud.openapi.wxa.sec.order.uploadShippingInfo({ orderKey: { orderNumberType: 1 } });
+  const noParams: OpenApiResult = await cloud.openapi.analysis.getDailySummary();
+  const aliasToo: OpenApiResult = await cloud.openapi.officialAccount.newtmpl.getCategory();
+  const vehicle = await cloud.openapi.ocr.vehicleLicense({ imgUrl: 'https://example.com/car.jpg' });
+  const anyField: unknown = vehicle['plateNum'];
+  const feedback: Buffer = (await cloud.openapi.operation.getFeedbackmedia({ recordId: 1, mediaId: 'm' })).buffer;
+  const aliasMedia: Buffer = (await cloud.openapi.officialAccount.media.get({ mediaId: 'm' })).buffer;
+  const genericIsCall: Equal<typeof cloud.openapi.liveBroadcast.getLiveInfo, OpenApiCall> = true;
+  const viaOptions: OpenApiResult = await cloud.openapi({ convertCase: false }).logistics.getAllDelivery();
+  const everyNameTyped: OpenApiNamespaces = cloud.openapi;
+
+  // Routes of the `apis` option, typed by the caller.
+  const withMine = cloud.openapi as OpenApiWith<{ foo: { bar: OpenApiCall } }>;
+  const mine: OpenApiResult = await withMine.foo.bar({ a: 1 });
+  await withMine({ convertCase: false }).foo.bar();
+  await withMine.subscribeMessage.send({ touser: 'o', templateId: 'T', data: {} });
+
+  // ---------------------------------------------------------------- negative cases
+
+  // @ts-expect-error a typo in a known namespace is a compile error
+  await cloud.openapi.subscribeMessage.sned({});
+  // @ts-expect-error a namespace that does not exist
+  await cloud.openapi.subscribeMesage.send({});
+  // @ts-expect-error a typo four levels deep
+  await cloud.openapi.wxa.sec.order.uploadShipingInfo({});
+  // @ts-expect-error subscribeMessage.send needs templateId
+  await cloud.openapi.subscribeMessage.send({ touser: 'o', data: {} });
+  // @ts-expect-error a data value is { value }
+  await cloud.openapi.subscribeMessage.send({ touser: 'o', templateId: 'T', data: { thing1: '已发货' } });
+  // @ts-expect-error miniprogramState is developer, trial or formal
+  await cloud.openapi.subscribeMessage.send({ touser: 'o', templateId: 'T', data: {}, miniprogramState: 'prod' });
+  // @ts-expect-error msgSecCheck v2 needs openid
+  await cloud.openapi.security.msgSecCheck({ content: 'hi', version: 2, scene: 2 });
+  // @ts-expect-error a v1 result has no verdict
+  const noVerdict = (await cloud.openapi.security.msgSecCheck({ content: 'hi' })).result.suggest;
+  // @ts-expect-error mediaType is 1 (audio) or 2 (image)
+  await cloud.openapi.security.mediaCheckAsync({ mediaUrl: 'u', mediaType: 3 });
+  // @ts-expect-error imgSecCheck takes a file, not a URL
+  await cloud.openapi.security.imgSecCheck({ media: 'https://example.com/a.png' });
+  // @ts-expect-error getUnlimited needs scene
+  await cloud.openapi.wxacode.getUnlimited({ page: 'pages/index/index' });
+  // @ts-expect-error a binary result's buffer is a Buffer
+  const notText: string = code.buffer;
+  // @ts-expect-error wxacode.get needs path
+  await cloud.openapi.wxacode.get({ width: 430 });
+  // @ts-expect-error createQRCode's width is a number
+  await cloud.openapi.wxacode.createQRCode({ path: 'p', width: '280' });
+  // @ts-expect-error envVersion is release, trial or develop
+  await cloud.openapi.urlscheme.generate({ jumpWxa: { envVersion: 'prod' } });
+  // @ts-expect-error urllink.generate resolves urlLink, not openlink
+  const notOpenlink: string = (await cloud.openapi.urllink.generate()).openlink;
+  // @ts-expect-error getPhoneNumber needs code
+  await cloud.openapi.phonenumber.getPhoneNumber({});
+  // @ts-expect-error uniformMessage.send needs mpTemplateMsg
+  await cloud.openapi.uniformMessage.send({ touser: 'o' });
+  // @ts-expect-error ocr.idcard takes img or imgUrl, not both
+  await cloud.openapi.ocr.idcard({ img: { contentType: 'image/jpeg', value: Buffer.alloc(1) }, imgUrl: 'u' });
+  // @ts-expect-error ocr.idcard needs img or imgUrl
+  await cloud.openapi.ocr.idcard({ type: 'photo' });
+  // @ts-expect-error sendSms needs phoneNumberList
+  await cloud.openapi.cloudbase.sendSms({ env: 'e' });
+  // @ts-expect-error a generic call's params are an object
+  await cloud.openapi.analysis.getDailySummary('2025-01-01');
+  // @ts-expect-error a user route is not on the plain openapi type
+  await cloud.openapi.foo.bar();
+}
+
+// Every name of crates/wx-openapi/apis.json, aliases included, must exist on cloud.openapi
+// (__test__/apis.test.js checks that this list is the table's).
+const everyName = [
+  cloud.openapi.analysis.getDailyRetain,
+  cloud.openapi.analysis.getDailySummary,
+  cloud.openapi.analysis.getDailyVisitTrend,
+  cloud.openapi.analysis.getMonthlyRetain,
+  cloud.openapi.analysis.getMonthlyVisitTrend,
+  cloud.openapi.analysis.getPerformanceData,
+  cloud.openapi.analysis.getUserPortrait,
+  cloud.openapi.analysis.getVisitDistribution,
+  cloud.openapi.analysis.getVisitPage,
+  cloud.openapi.analysis.getWeeklyRetain,
+  cloud.openapi.analysis.getWeeklyVisitTrend,
+  cloud.openapi.auth.getPaidUnionId,
+  cloud.openapi.chattoolmsg.send,
+  cloud.openapi.cloudbase.addDelayedFunctionTask,
+  cloud.openapi.cloudbase.createSendSmsTask,
+  cloud.openapi.cloudbase.describeExtensionUploadInfo,
+  cloud.openapi.cloudbase.describeSmsRecords,
+  cloud.openapi.cloudbase.getOpenData,
+  cloud.openapi.cloudbase.getStatistics,
+  cloud.openapi.cloudbase.getVoIPSign,
+  cloud.openapi.cloudbase.report,
+  cloud.openapi.cloudbase.sendSms,
+  cloud.openapi.cloudbase.sendSmsV2,
+  cloud.openapi.customerServiceMessage.getTempMedia,
+  cloud.openapi.customerServiceMessage.send,
+  cloud.openapi.customerServiceMessage.setTyping,
+  cloud.openapi.customerServiceMessage.uploadTempMedia,
+  cloud.openapi.device.getSnTicket,
+  cloud.openapi.img.aiCrop,
+  cloud.openapi.img.scanQRCode,
+  cloud.openapi.img.superresolution,
+  cloud.openapi.liveBroadcast.addAssistant,
+  cloud.openapi.liveBroadcast.addGoods,
+  cloud.openapi.liveBroadcast.addRole,
+  cloud.openapi.liveBroadcast.addSubAnchor,
+  cloud.openapi.liveBroadcast.createRoom,
+  cloud.openapi.liveBroadcast.deleteRole,
+  cloud.openapi.liveBroadcast.deleteRoom,
+  cloud.openapi.liveBroadcast.deleteSubAnchor,
+  cloud.openapi.liveBroadcast.editRoom,
+  cloud.openapi.liveBroadcast.getAssistantList,
+  cloud.openapi.liveBroadcast.getFollowers,
+  cloud.openapi.liveBroadcast.getLiveInfo,
+  cloud.openapi.liveBroadcast.getPushUrl,
+  cloud.openapi.liveBroadcast.getRoleList,
+  cloud.openapi.liveBroadcast.getSharedCode,
+  cloud.openapi.liveBroadcast.getSubAnchor,
+  cloud.openapi.liveBroadcast.goodsAdd,
+  cloud.openapi.liveBroadcast.goodsAudit,
+  cloud.openapi.liveBroadcast.goodsDelete,
+  cloud.openapi.liveBroadcast.goodsInfo,
+  cloud.openapi.liveBroadcast.goodsList,
+  cloud.openapi.liveBroadcast.goodsPush,
+  cloud.openapi.liveBroadcast.goodsResetAudit,
+  cloud.openapi.liveBroadcast.goodsSale,
+  cloud.openapi.liveBroadcast.goodsSort,
+  cloud.openapi.liveBroadcast.goodsUpdate,
+  cloud.openapi.liveBroadcast.goodsVideo,
+  cloud.openapi.liveBroadcast.modifyAssistant,
+  cloud.openapi.liveBroadcast.modifySubAnchor,
+  cloud.openapi.liveBroadcast.pushMessage,
+  cloud.openapi.liveBroadcast.removeAssistant,
+  cloud.openapi.liveBroadcast.updateComment,
+  cloud.openapi.liveBroadcast.updateFeedPublic,
+  cloud.openapi.liveBroadcast.updateKF,
+  cloud.openapi.liveBroadcast.updateReplay,
+  cloud.openapi.logistics.addOrder,
+  cloud.openapi.logistics.batchGetOrder,
+  cloud.openapi.logistics.bindAccount,
+  cloud.openapi.logistics.cancelOrder,
+  cloud.openapi.logistics.getAllAccount,
+  cloud.openapi.logistics.getAllDelivery,
+  cloud.openapi.logistics.getContact,
+  cloud.openapi.logistics.getOrder,
+  cloud.openapi.logistics.getPath,
+  cloud.openapi.logistics.getPrinter,
+  cloud.openapi.logistics.getQuota,
+  cloud.openapi.logistics.previewTemplate,
+  cloud.openapi.logistics.updateBusiness,
+  cloud.openapi.logistics.updatePath,
+  cloud.openapi.logistics.updatePrinter,
+  cloud.openapi.midas.cancelPay,
+  cloud.openapi.midas.cancelPaySandbox,
+  cloud.openapi.midas.getBalance,
+  cloud.openapi.midas.getBalanceSandbox,
+  cloud.openapi.midas.pay,
+  cloud.openapi.midas.paySandbox,
+  cloud.openapi.midas.present,
+  cloud.openapi.midas.presentSandbox,
+  cloud.openapi.nearbyPoi.add,
+  cloud.openapi.nearbyPoi.delete,
+  cloud.openapi.nearbyPoi.getList,
+  cloud.openapi.nearbyPoi.setShowStatus,
+  cloud.openapi.ocr.bankcard,
+  cloud.openapi.ocr.businessLicense,
+  cloud.openapi.ocr.driverLicense,
+  cloud.openapi.ocr.drivingLicense,
+  cloud.openapi.ocr.idcard,
+  cloud.openapi.ocr.printedText,
+  cloud.openapi.ocr.vehicleLicense,
+  cloud.openapi.officialAccount.media.get,
+  cloud.openapi.officialAccount.media.upload,
+  cloud.openapi.officialAccount.newtmpl.addTemplate,
+  cloud.openapi.officialAccount.newtmpl.delTemplate,
+  cloud.openapi.officialAccount.newtmpl.getCategory,
+  cloud.openapi.officialAccount.newtmpl.getPubTemplateKeywords,
+  cloud.openapi.officialAccount.newtmpl.getPubTemplateTitles,
+  cloud.openapi.officialAccount.newtmpl.getTemplate,
+  cloud.openapi.operation.getDomainInfo,
+  cloud.openapi.operation.getFeedback,
+  cloud.openapi.operation.getFeedbackmedia,
+  cloud.openapi.operation.getGrayReleasePlan,
+  cloud.openapi.operation.getJsErrDetail,
+  cloud.openapi.operation.getJsErrList,
+  cloud.openapi.operation.getPerformance,
+  cloud.openapi.operation.getSceneList,
+  cloud.openapi.operation.getVersionList,
+  cloud.openapi.operation.realtimelogSearch,
+  cloud.openapi.phonenumber.getPhoneNumber,
+  cloud.openapi.pluginManager.applyPlugin,
+  cloud.openapi.pluginManager.getPluginDevApplyList,
+  cloud.openapi.pluginManager.getPluginList,
+  cloud.openapi.pluginManager.setDevPluginApplyStatus,
+  cloud.openapi.pluginManager.unbindPlugin,
+  cloud.openapi.redpacketcover.getAuthenticationUrl,
+  cloud.openapi.riskControl.getUserRiskRank,
+  cloud.openapi.search.imageSearch,
+  cloud.openapi.search.siteSearch,
+  cloud.openapi.search.submitPages,
+  cloud.openapi.security.imgSecCheck,
+  cloud.openapi.security.mediaCheckAsync,
+  cloud.openapi.security.msgSecCheck,
+  cloud.openapi.serviceMarket.invokeService,
+  cloud.openapi.shortlink.generate,
+  cloud.openapi.soter.verifySignature,
+  cloud.openapi.storage.removeUserStorage,
+  cloud.openapi.storage.setUserInteractiveData,
+  cloud.openapi.storage.setUserStorage,
+  cloud.openapi.subscribeMessage.addTemplate,
+  cloud.openapi.subscribeMessage.deleteTemplate,
+  cloud.openapi.subscribeMessage.getCategory,
+  cloud.openapi.subscribeMessage.getPubTemplateKeyWordsById,
+  cloud.openapi.subscribeMessage.getPubTemplateTitleList,
+  cloud.openapi.subscribeMessage.getTemplateList,
+  cloud.openapi.subscribeMessage.send,
+  cloud.openapi.templateMessage.addTemplate,
+  cloud.openapi.templateMessage.deleteTemplate,
+  cloud.openapi.templateMessage.getTemplateLibraryById,
+  cloud.openapi.templateMessage.getTemplateLibraryList,
+  cloud.openapi.templateMessage.getTemplateList,
+  cloud.openapi.templateMessage.send,
+  cloud.openapi.uniformMessage.send,
+  cloud.openapi.updatableMessage.createActivityId,
+  cloud.openapi.updatableMessage.setUpdatableMsg,
+  cloud.openapi.urllink.generate,
+  cloud.openapi.urllink.query,
+  cloud.openapi.urlscheme.generate,
+  cloud.openapi.urlscheme.generateNFCScheme,
+  cloud.openapi.urlscheme.query,
+  cloud.openapi.wxa.sec.order.getOrder,
+  cloud.openapi.wxa.sec.order.getOrderList,
+  cloud.openapi.wxa.sec.order.isTradeManaged,
+  cloud.openapi.wxa.sec.order.notifyConfirmReceive,
+  cloud.openapi.wxa.sec.order.setMsgJumpPath,
+  cloud.openapi.wxa.sec.order.uploadCombinedShippingInfo,
+  cloud.openapi.wxa.sec.order.uploadShippingInfo,
+  cloud.openapi.wxacode.createQRCode,
+  cloud.openapi.wxacode.get,
+  cloud.openapi.wxacode.getUnlimited,
+];
+
 void main;
+void everyCall;
+void everyName;

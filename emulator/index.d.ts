@@ -3,7 +3,12 @@
 /**
  * A local emulator of the WeChat OpenAPI endpoints used by wx-openapi-native:
  * `GET /cgi-bin/token`, `POST /cgi-bin/stable_token`, `POST /cgi-bin/message/custom/send`,
- * `POST /cgi-bin/message/custom/typing`, `POST /cgi-bin/media/upload`, `GET /cgi-bin/media/get`.
+ * `POST /cgi-bin/message/custom/typing`, `POST /cgi-bin/media/upload`, `GET /cgi-bin/media/get`
+ * with WeChat's rules; `subscribeMessage.send`, `security.msgSecCheck` / `mediaCheckAsync` /
+ * `imgSecCheck`, `wxacode.*` (real PNGs), `urlscheme.*` / `urllink.*` and
+ * `phonenumber.getPhoneNumber` with their documented rules and codes; and every other route of the
+ * call table (`crates/wx-openapi/apis.json`), answered `{ errcode: 0, errmsg: 'ok' }` (a PNG for a
+ * binary route) once its method, token and files are right.
  *
  * Every time rule (token lifetime, 5-minute grace of a superseded token, force-refresh quotas,
  * the 48-hour service window, the 15-second typing state) runs on the emulator's own clock,
@@ -38,8 +43,32 @@ export interface EmulatorOptions {
    * With `false`, a user can only be messaged after `userMessaged(openid)`.
    */
   defaultWindow?: boolean;
+  /**
+   * The mini program's published pages (no leading `/`): `wxacode.getUnlimited`'s `page` (41030),
+   * `urlscheme.generate`'s `jump_wxa.path` (40165) and `subscribeMessage.send`'s `page` (41030) must be one.
+   * Default `['pages/index/index']`.
+   */
+  pages?: Iterable<string>;
+  /**
+   * Text that `security.msgSecCheck` finds risky (v1: `87014`; v2: `result.suggest: 'risky'`, label 20006).
+   * Default: WeChat's documented example of risky text.
+   */
+  riskyWords?: Iterable<string>;
   /** Called once per request when it ends (answered, reset, or its connection closed). */
   onLog?: (entry: RequestLogEntry) => void;
+}
+
+/** One part of a recorded multipart body. */
+export interface RecordedPart {
+  /** The form field name, e.g. `'media'` or `'img'`. */
+  name: string | undefined;
+  /** The file name; `undefined` for a plain form field. */
+  filename: string | undefined;
+  contentType: string | undefined;
+  /** Bytes in the part. */
+  size: number;
+  /** The part's bytes (a plain field's text has credentials scrubbed). */
+  data: Buffer;
 }
 
 /** A request as the emulator recorded it on arrival, with every credential replaced by `'[redacted]'`. */
@@ -57,6 +86,8 @@ export interface RecordedRequest {
   body: JsonValue | undefined;
   /** The body as text; for multipart uploads and oversized bodies, a short description such as `'<multipart/form-data body: 1234 bytes>'`. */
   rawBody: string;
+  /** The parts of a multipart body; `undefined` for any other body. */
+  parts: RecordedPart[] | undefined;
   /** Arrival time on the emulator clock, in milliseconds since the epoch. */
   at: number;
 }
@@ -167,6 +198,8 @@ export interface Emulator {
   readonly secret: string;
   /** Bodies accepted by `/cgi-bin/message/custom/send`, as parsed JSON, in order. */
   readonly messages: WireMessage[];
+  /** Bodies accepted by `/cgi-bin/message/subscribe/send` (snake_case, as WeChat receives them), in order. */
+  readonly subscribeMessages: Array<{ touser: string; template_id: string; data: Record<string, { value: string | number }>; [key: string]: JsonValue }>;
   /** Every request, recorded on arrival (before any injected delay). */
   readonly requests: RecordedRequest[];
   /** Adds a fault rule; rules are tried in insertion order and the first with uses left is consumed. */
@@ -180,6 +213,21 @@ export interface Emulator {
    * else a generated one. Defaults: `contentType` `'application/octet-stream'`, `filename` `'media'`.
    */
   addMedia(data: Buffer | Uint8Array | string, contentType?: string, filename?: string, mediaId?: string): string;
+  /**
+   * The user accepted `count` (default 1) more subscribe messages of `templateId` (`wx.requestSubscribeMessage`);
+   * `Infinity` for a long-term subscription. Each `subscribeMessage.send` uses one; without one it gets `43101`.
+   */
+  userSubscribed(openid: string, templateId: string, count?: number): void;
+  /** Makes `security.msgSecCheck` find text containing `word` risky, with v2 `label` (default 20006). */
+  addRiskyWord(word: string, label?: number): void;
+  /** Publishes one more page of the mini program (see `EmulatorOptions.pages`). */
+  addPage(page: string): void;
+  /**
+   * A code as the phone-number button hands it to the mini program: `phonenumber.getPhoneNumber({ code })`
+   * answers this number once, within 5 minutes (emulator clock); any other code gets `40029`.
+   * Defaults: `'13800138000'`, country code `'86'`.
+   */
+  phoneCode(phoneNumber?: string, countryCode?: string): string;
   /** Moves the emulator clock forward; returns the new `now()`. */
   advanceTime(ms: number): number;
   /** The emulator clock: `Date.now()` plus every `advanceTime()`. */
@@ -207,18 +255,28 @@ export declare const ERRORS: {
   readonly INVALID_GRANT_TYPE: { readonly errcode: 40002; readonly errmsg: 'invalid grant_type' };
   readonly INVALID_OPENID: { readonly errcode: 40003; readonly errmsg: 'invalid openid' };
   readonly INVALID_MEDIA_TYPE: { readonly errcode: 40004; readonly errmsg: 'invalid media type' };
+  readonly INVALID_FILE_SIZE: { readonly errcode: 40006; readonly errmsg: 'invalid media size' };
   readonly INVALID_MEDIA_ID: { readonly errcode: 40007; readonly errmsg: 'invalid media_id' };
   readonly INVALID_MESSAGE_TYPE: { readonly errcode: 40008; readonly errmsg: 'invalid message type' };
   readonly INVALID_APPID: { readonly errcode: 40013; readonly errmsg: 'invalid appid' };
+  readonly INVALID_CODE: { readonly errcode: 40029; readonly errmsg: 'invalid code' };
+  readonly INVALID_TEMPLATE_ID: { readonly errcode: 40037; readonly errmsg: 'invalid template_id' };
   readonly INVALID_URL: { readonly errcode: 40066; readonly errmsg: 'invalid url' };
+  readonly INVALID_ARGS: { readonly errcode: 40097; readonly errmsg: 'invalid args' };
   readonly INVALID_APPSECRET: { readonly errcode: 40125; readonly errmsg: 'invalid appsecret' };
+  readonly INVALID_PATH_LENGTH: { readonly errcode: 40159; readonly errmsg: 'invalid length for path, or the data is not json string' };
+  readonly INVALID_WEAPP_PAGEPATH: { readonly errcode: 40165; readonly errmsg: 'invalid weapp pagepath' };
+  readonly INVALID_SCENE: { readonly errcode: 40169; readonly errmsg: 'invalid length for scene, or the data is not json string' };
+  readonly INVALID_QUERY: { readonly errcode: 40212; readonly errmsg: 'invalid query' };
   readonly ACCESS_TOKEN_MISSING: { readonly errcode: 41001; readonly errmsg: 'access_token missing' };
   readonly APPID_MISSING: { readonly errcode: 41002; readonly errmsg: 'appid missing' };
   readonly APPSECRET_MISSING: { readonly errcode: 41004; readonly errmsg: 'appsecret missing' };
   readonly MEDIA_DATA_MISSING: { readonly errcode: 41005; readonly errmsg: 'media data missing' };
+  readonly INVALID_PAGE: { readonly errcode: 41030; readonly errmsg: 'invalid page' };
   readonly ACCESS_TOKEN_EXPIRED: { readonly errcode: 42001; readonly errmsg: 'access_token expired' };
   readonly REQUIRE_GET_METHOD: { readonly errcode: 43001; readonly errmsg: 'require GET method' };
   readonly REQUIRE_POST_METHOD: { readonly errcode: 43002; readonly errmsg: 'require POST method' };
+  readonly USER_REFUSED_MESSAGE: { readonly errcode: 43101; readonly errmsg: 'user refuse to accept the msg' };
   readonly EMPTY_POST_DATA: { readonly errcode: 44002; readonly errmsg: 'empty post data' };
   readonly CONTENT_SIZE_OUT_OF_LIMIT: { readonly errcode: 45002; readonly errmsg: 'content size out of limit' };
   readonly DAILY_QUOTA_REACHED: { readonly errcode: 45009; readonly errmsg: 'reach max api daily quota limit' };
@@ -229,4 +287,6 @@ export declare const ERRORS: {
   readonly USER_NOT_INTERACTED: { readonly errcode: 45080; readonly errmsg: 'user has not interacted recently' };
   readonly ALREADY_TYPING: { readonly errcode: 45081; readonly errmsg: 'user is already in typing state' };
   readonly DATA_FORMAT_ERROR: { readonly errcode: 47001; readonly errmsg: 'data format error' };
+  readonly ARGUMENT_INVALID: { readonly errcode: 47003; readonly errmsg: 'argument invalid!' };
+  readonly RISKY_CONTENT: { readonly errcode: 87014; readonly errmsg: 'risky content' };
 };

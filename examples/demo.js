@@ -2,7 +2,8 @@
 'use strict'
 // `npm start`. With WX_APPID, WX_APPSECRET and WX_TOUSER set, sends one real text message.
 // Otherwise starts the built-in WeChat emulator and sends every message type through the addon,
-// showing what WeChat received and what each call returned.
+// then one call each of subscribeMessage, security and wxacode, showing what WeChat received and
+// what each call returned.
 
 const cloud = require('..')
 const { startEmulator } = require('../emulator')
@@ -61,6 +62,22 @@ async function emulated() {
 
     const media = await csm.getTempMedia({ mediaId: uploaded.mediaId })
     show('getTempMedia', lastRequest(), { ...media, buffer: `<${media.buffer.length} bytes, same as uploaded: ${media.buffer.equals(png)}>` })
+
+    // Three more namespaces of cloud.openapi, each one row of the call table (API.md).
+    emu.userSubscribed(touser, 'TEMPLATE_ORDER_SHIPPED') // the user tapped "allow" in wx.requestSubscribeMessage
+    const subscribed = await cloud.openapi.subscribeMessage.send({
+      touser,
+      templateId: 'TEMPLATE_ORDER_SHIPPED',
+      page: 'pages/index/index',
+      data: { thing1: { value: '你的订单已发货' }, characterString2: { value: 'SF1234567890' } },
+    })
+    show('subscribeMessage.send', JSON.stringify(emu.subscribeMessages.at(-1)), subscribed)
+
+    const checked = await cloud.openapi.security.msgSecCheck({ content: 'Hello World 你好', version: 2, scene: 2, openid: touser })
+    show('security.msgSecCheck (version 2)', lastRequest(), { result: checked.result, errMsg: checked.errMsg, errCode: checked.errCode })
+
+    const code = await cloud.openapi.wxacode.getUnlimited({ scene: 'id=42', page: 'pages/index/index', width: 280 })
+    show('wxacode.getUnlimited', lastRequest(), { ...code, buffer: `<${code.buffer.length}-byte ${code.contentType}>` })
 
     try {
       await csm.send({ touser, msgtype: 'text', text: {} })
