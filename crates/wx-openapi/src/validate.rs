@@ -120,7 +120,7 @@ pub fn file_param<'a>(
 /// " (10 MB)" for a whole number of megabytes, as WeChat's documents state their limits.
 fn megabytes(bytes: usize) -> String {
   const MB: usize = 1024 * 1024;
-  if bytes % MB == 0 {
+  if bytes.is_multiple_of(MB) {
     format!(" ({} MB)", bytes / MB)
   } else {
     String::new()
