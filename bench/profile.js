@@ -81,14 +81,16 @@ function breakdown(data, result) {
     out.push(line(sum(cats), t))
     for (const [c, k] of Object.entries(cats).sort((a, b) => b[1] - a[1]).slice(0, 12)) out.push(`  ${line(k, c)}`)
   }
+  // The addon's steps on the JS thread: the napi method (params read, call prepared, future
+  // spawned on napi-rs's tokio runtime), then the promise settled through napi-rs's JsDeferred.
   const steps = [
     ['Client::call (the napi method)', /wx_openapi_native::Client::call$|Client_0::call_c_callback/],
-    ['  reading params (params::read_params / Reader)', /wx_openapi_native::params::/],
-    ['  validating and building the request (openapi prepare)', /wx_openapi_native::openapi::.*prepare|ApiCall>::prepare/],
-    ['  spawning on the runtime', /tokio::runtime::.*spawn|bindgen_prelude::spawn|spawn</],
-    ['settling (threadsafe-function callback)', /threadsafe_function::call_js_cb/],
-    ['  the resolved value to JS (ToNapiValue)', /ToNapiValue for .*(ResolvedValue|instance)|map_to_napi_value/],
-    ['  calling the channel\'s JS function', /^napi_call_function$/],
+    ['  reading params (wx_openapi::params)', /wx_openapi::params::/],
+    ['  validating and building the request (Client::prepare)', /wx_openapi::client::Client::prepare/],
+    ['  spawning on the runtime', /execute_future_impl|spawn_future_with_callback|tokio::runtime::.*spawn/],
+    ['settling (JsDeferred resolve callback)', /js_values::deferred::napi_resolve_deferred/],
+    ['  the reply to JS (reply::to_js)', /wx_openapi_native::reply::to_js/],
+    ['  resolving or rejecting the promise (N-API)', /^napi_(resolve|reject)_deferred$/],
   ]
   const js = samples.filter((x) => threadOf(x) === 'JS thread')
   out.push('', '## JS thread: inclusive share of the addon\'s steps (share of all samples; µs per message)', '')

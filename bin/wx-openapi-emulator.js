@@ -9,7 +9,11 @@ const { startEmulator } = require('../emulator');
 
 const USAGE = `Usage: wx-openapi-emulator [options]
 
-A local emulator of WeChat's OpenAPI (access tokens, customerServiceMessage, temporary media).
+A local emulator of WeChat's OpenAPI, for every call of wx-openapi-native's table:
+access tokens; customerServiceMessage (48-hour window, message limit) and temporary media;
+subscribeMessage, content security, wxacode, urlscheme/urllink and phonenumber with WeChat's
+documented rules and error codes; every other call of crates/wx-openapi/apis.json through a
+generic route (method, token and body checked, then errcode 0). Every request is logged.
 
 Options:
   --port <n>           port to listen on, 0 for any free port (default 8080)

@@ -113,10 +113,20 @@ impl Client {
   }
 }
 
-/// A panic is reported once per process, not once per call: the calls that meet it reject with
-/// -601002, and a report per call would flood stderr.
 #[napi_derive::module_init]
 fn init() {
+  // napi-rs's runtime with one worker instead of one per core: the calls mostly wait on the network,
+  // and one worker spends less CPU per message handing tasks around, at the same throughput even at
+  // 256 in flight over HTTPS (BENCHMARKS.md). Set the documented way, before the first call.
+  if let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
+    .worker_threads(1)
+    .enable_all()
+    .build()
+  {
+    napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
+  }
+  // A panic is reported once per process, not once per call: the calls that meet it reject with
+  // -601002, and a report per call would flood stderr.
   let report = std::panic::take_hook();
   let reported = std::sync::atomic::AtomicBool::new(false);
   std::panic::set_hook(Box::new(move |info| {
