@@ -332,7 +332,7 @@ fn describe(error: &(dyn StdError + 'static)) -> String {
       }
     }
     let text = match cause.downcast_ref::<reqwest::Error>() {
-      Some(e) => e.without_url_text(),
+      Some(e) => reqwest_kind(e).to_string(),
       None => cause.to_string(),
     };
     if !parts.iter().any(|p| p.contains(&text)) {
@@ -348,22 +348,16 @@ pub fn is_out_of_descriptors(error: &std::io::Error) -> bool {
   matches!(error.raw_os_error(), Some(23 | 24))
 }
 
-trait WithoutUrl {
-  fn without_url_text(&self) -> String;
-}
-
-impl WithoutUrl for reqwest::Error {
-  fn without_url_text(&self) -> String {
-    let kind = if self.is_connect() {
-      "error connecting"
-    } else if self.is_body() || self.is_decode() {
-      "error reading the reply"
-    } else if self.is_request() {
-      "error sending the request"
-    } else {
-      "HTTP error"
-    };
-    kind.to_string()
+/// What a reqwest error is, in words: its own text names the URL, which carries the token.
+fn reqwest_kind(error: &reqwest::Error) -> &'static str {
+  if error.is_connect() {
+    "error connecting"
+  } else if error.is_body() || error.is_decode() {
+    "error reading the reply"
+  } else if error.is_request() {
+    "error sending the request"
+  } else {
+    "HTTP error"
   }
 }
 
