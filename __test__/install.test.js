@@ -9,10 +9,19 @@
 // sources; otherwise the local `npm run build` binary, so that `npm test` never needs the cross toolchain.
 // WX_REQUIRE_PREBUILT=1 (set by .ci/run) makes a missing or stale prebuilt binary a failure.
 //
-// When scripts/fetch-test-runtimes.sh has fetched other Node runtimes (target/tools/runtimes/runtimes.json:
-// Node 16, 18, 22, 24 on x64 glibc, Node 22 on musl, Node 20 on arm64 under qemu), each platform package
-// is also installed for its platform (`npm install --os --cpu --libc`, as when node_modules is built on
-// another machine and uploaded) and run under those runtimes. WX_REQUIRE_RUNTIMES=1 makes them mandatory.
+// When scripts/fetch-test-runtimes.sh has fetched other runtimes (target/tools/runtimes/runtimes.json:
+// Node 16, 18, 22, 24 on x64 glibc, Node 22 on musl, Node 20 on arm64 under qemu, Bun, Deno, and the
+// Windows node.exe under Wine), each platform package is also installed for its platform (`npm install
+// --os --cpu --libc`, as when node_modules is built on another machine and uploaded) and the smoke runs
+// under those runtimes: require and import, send to the emulator, a burst of 200, a media round trip, one
+// invalid call, a panic that rejects, and the process exits by itself. Under Deno the package is also
+// imported by path (node_modules/wx-openapi-native/index.mjs). WX_REQUIRE_RUNTIMES=1 makes them mandatory.
+//
+// The platform layout: an app that lists every platform package (as the published package does) installed
+// with npm's --os/--cpu/--libc for each platform gets exactly that platform's package; the macOS and Windows
+// binaries it gets are checked by reading their headers (scripts/check-macho.js, scripts/check-pe.js), since
+// macOS cannot be run here. And under Node's permission model without --allow-addons, the load error's first
+// line says so.
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
@@ -51,7 +60,7 @@ function newestSourceMtime() {
     if (st.isDirectory()) for (const f of fs.readdirSync(p)) visit(path.join(p, f))
     else newest = Math.max(newest, st.mtimeMs)
   }
-  for (const p of ['src', 'Cargo.toml', 'build.rs']) if (fs.existsSync(path.join(ROOT, p))) visit(path.join(ROOT, p))
+  for (const p of ['src', 'crates', 'Cargo.toml', 'build.rs']) if (fs.existsSync(path.join(ROOT, p))) visit(path.join(ROOT, p))
   return newest
 }
 
@@ -61,7 +70,7 @@ function chooseBinary(platform) {
   const local = path.join(ROOT, binaryFile(platform))
   const sources = newestSourceMtime()
   if (fs.existsSync(prebuilt) && fs.statSync(prebuilt).mtimeMs >= sources) return { file: prebuilt, kind: 'prebuilt' }
-  const why = fs.existsSync(prebuilt) ? 'is older than src/' : 'is not built'
+  const why = fs.existsSync(prebuilt) ? 'is older than the Rust sources' : 'is not built'
   if (requirePrebuilt) return { error: `npm/${platform}/${binaryFile(platform)} ${why} (scripts/build-prebuilt.sh ${platform})` }
   if (platform === HOST && fs.existsSync(local)) {
     return { file: local, kind: 'local', note: `npm/${platform}/${binaryFile(platform)} ${why}: testing the local build instead` }
@@ -70,7 +79,8 @@ function chooseBinary(platform) {
 }
 
 function run(cmd, args, options = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 180_000, ...options })
+  // The timeout only stops a hung child (a smoke that does not exit by itself); r.signal then says so.
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 180_000, maxBuffer: 64 << 20, ...options })
   const out = `$ ${cmd} ${args.join(' ')}\nstatus ${r.status} ${r.signal || ''}\n${r.stdout}\n${r.stderr}`
   return { ...r, out }
 }
@@ -123,20 +133,17 @@ after(() => {
 })
 
 /**
- * A fresh app directory with the main tarball as a dependency and `platform`'s tarball as an optional one
- * (as the main package lists it), installed by npm offline for `install` ({ os, cpu, libc }: npm's
- * --os/--cpu/--libc, which choose the optional packages to install, as for node_modules built elsewhere).
+ * A fresh app directory with the main tarball as a dependency and the tarballs of `platforms` (one or an
+ * array) as optional ones (as the main package lists them), installed by npm offline for `install`
+ * ({ os, cpu, libc }: npm's --os/--cpu/--libc, which choose the optional packages to install, as for
+ * node_modules built elsewhere).
  */
-function installApp(name, platform, install = {}) {
+function installApp(name, platforms, install = {}) {
   const app = path.join(tmp, name)
   fs.mkdirSync(app)
-  const manifest = {
-    name,
-    version: '1.0.0',
-    private: true,
-    dependencies: { 'wx-openapi-native': `file:${tarballs.main}` },
-    optionalDependencies: { [`${mainManifest.napi.binaryName}-${platform}`]: `file:${tarballs[platform]}` },
-  }
+  const optionalDependencies = {}
+  for (const p of [].concat(platforms)) optionalDependencies[`${mainManifest.napi.binaryName}-${p}`] = `file:${tarballs[p]}`
+  const manifest = { name, version: '1.0.0', private: true, dependencies: { 'wx-openapi-native': `file:${tarballs.main}` }, optionalDependencies }
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify(manifest, null, 2) + '\n')
   const flags = Object.entries(install).map(([k, v]) => `--${k}=${v}`)
   const r = run(process.execPath, [npmCli, 'install', '--offline', '--no-audit', '--no-fund', ...flags], { cwd: app, env: sandboxEnv })
@@ -144,39 +151,60 @@ function installApp(name, platform, install = {}) {
   return app
 }
 
+// What the smoke prints last: one JSON line. `addons`: the .node files loaded (Node's process report; null
+// where the runtime has none); on Windows they are Windows paths.
 const SMOKE_CJS = `'use strict'
 const assert = require('assert')
 const path = require('path')
 const cloud = require('wx-openapi-native')
 const { startEmulator } = require('wx-openapi-native/emulator')
+const runtime = typeof Bun !== 'undefined' ? 'bun' : typeof Deno !== 'undefined' ? 'deno' : 'node'
+// A 1x1 PNG, for the media round trip.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64')
 ;(async () => {
   const wechat = await startEmulator()
   try {
     cloud.init({ appid: wechat.appid, secret: wechat.secret, apiBaseUrl: wechat.url })
-    const text = { content: 'hello from ' + process.version + ' ' + process.arch }
-    const result = await cloud.openapi.customerServiceMessage.send({ touser: 'OPENID', msgtype: 'text', text })
+    const csm = cloud.openapi.customerServiceMessage
+    const text = { content: 'hello from ' + runtime + ' ' + process.version + ' ' + process.platform + '-' + process.arch }
+    const result = await csm.send({ touser: 'OPENID', msgtype: 'text', text })
     assert.deepStrictEqual(result, { errMsg: 'openapi.customerServiceMessage.send:ok', errCode: 0 })
     assert.deepStrictEqual(wechat.messages, [{ touser: 'OPENID', msgtype: 'text', text }])
-    const typing = await cloud.openapi.customerServiceMessage.setTyping({ touser: 'OPENID', command: 'Typing' })
+    const typing = await csm.setTyping({ touser: 'OPENID', command: 'Typing' })
     assert.strictEqual(typing.errCode, 0)
-    // A rejection crosses N-API as an Error with errCode.
-    await assert.rejects(cloud.openapi.customerServiceMessage.send({ touser: 'OPENID', msgtype: 'text' }),
-      (e) => e instanceof Error && e.errCode === -401001)
-    // panic = "unwind" works in this binary: a Rust panic becomes a rejection, not an abort. The test hook
-    // is a method of Client (older builds: a function of the binding).
+    // A burst of 200 at once, to 200 users (WeChat allows 5 messages per user per window): each delivered once.
+    const burst = await Promise.all(Array.from({ length: 200 }, (_, i) => csm.send({ touser: 'USER' + i, msgtype: 'text', text: { content: 'burst ' + i } })))
+    assert.ok(burst.every((r) => r.errCode === 0), JSON.stringify(burst.find((r) => r.errCode !== 0)))
+    const delivered = wechat.messages.filter((m) => m.text && m.text.content.startsWith('burst ')).map((m) => m.text.content)
+    assert.deepStrictEqual(delivered.sort(), Array.from({ length: 200 }, (_, i) => 'burst ' + i).sort())
+    // Media: the bytes come back as they went up.
+    const uploaded = await csm.uploadTempMedia({ type: 'image', media: { contentType: 'image/png', value: PNG } })
+    assert.strictEqual(typeof uploaded.mediaId, 'string')
+    const got = await csm.getTempMedia({ mediaId: uploaded.mediaId })
+    assert.ok(Buffer.from(got.buffer).equals(PNG), 'getTempMedia returns the uploaded bytes')
+    assert.strictEqual(got.contentType, 'image/png')
+    // One invalid call: rejects with an Error carrying errCode -401001 across N-API, and sends nothing.
+    const requests = wechat.requests.length
+    await assert.rejects(csm.send({ touser: 'OPENID', msgtype: 'text' }), (e) => e instanceof Error && e.errCode === -401001)
+    assert.strictEqual(wechat.requests.length, requests)
+    // panic = "unwind" works in this binary: a Rust panic becomes a rejection, not an abort.
     const binding = require(path.join(path.dirname(require.resolve('wx-openapi-native/package.json')), 'binding.js'))
-    const hook = typeof binding.__panicForTests === 'function' ? binding : new binding.Client({ accessToken: 'TOKEN' })
+    const hook = new binding.Client(JSON.stringify({ accessToken: 'TOKEN' }))
     assert.strictEqual(typeof hook.__panicForTests, 'function', 'the binary has the __panicForTests hook')
     for (const place of ['sync', 'async']) {
       await assert.rejects(hook.__panicForTests(place), (e) => e.errCode === -601002)
     }
-    const after = await cloud.openapi.customerServiceMessage.send({ touser: 'OPENID2', msgtype: 'text', text })
+    const after = await csm.send({ touser: 'OPENID2', msgtype: 'text', text })
     assert.strictEqual(after.errCode, 0)
-    const addons = process.report.getReport().sharedObjects.filter((f) => f.endsWith('.node'))
-    // Where the calls ran: on Linux, the JS thread's own runtime (src/local.rs), unless it could not be set up.
-    const client = new binding.Client({ accessToken: 'TOKEN' })
-    const driver = typeof client.__driverForTests === 'function' ? client.__driverForTests() : null
-    console.log(JSON.stringify({ node: process.version, arch: process.arch, addons, version: cloud.version, driver }))
+    let addons = null
+    try {
+      const report = process.report.getReport()
+      const shared = typeof report === 'string' ? JSON.parse(report).sharedObjects : report.sharedObjects
+      if (Array.isArray(shared) && shared.length) addons = shared.filter((f) => f.endsWith('.node'))
+    } catch {
+      // no process report in this runtime
+    }
+    console.log(JSON.stringify({ runtime, node: process.version, platform: process.platform, arch: process.arch, addons, version: cloud.version, sent: wechat.messages.length }))
   } finally {
     await wechat.close()
   }
@@ -199,9 +227,26 @@ try {
 }
 `
 
+// The package's ESM entry imported by its path, not its name: Deno then reads index.mjs as a local file, and
+// its `import cloud from './index.js'` works only because package.json says "type": "commonjs".
+const SMOKE_PATH_MJS = SMOKE_MJS.replace("from 'wx-openapi-native'", "from './node_modules/wx-openapi-native/index.mjs'")
+  .replace("from 'wx-openapi-native/emulator'", "from './node_modules/wx-openapi-native/emulator/index.mjs'")
+  .replace('esm: true', 'esm: true, byPath: true')
+
 function writeSmoke(app) {
   fs.writeFileSync(path.join(app, 'smoke.cjs'), SMOKE_CJS)
   fs.writeFileSync(path.join(app, 'smoke.mjs'), SMOKE_MJS)
+  fs.writeFileSync(path.join(app, 'smoke-path.mjs'), SMOKE_PATH_MJS)
+}
+
+/** The last line of a smoke's stdout, parsed. */
+function lastJson(r) {
+  return JSON.parse(r.stdout.trim().split('\n').pop())
+}
+
+/** A path from a Windows process under Wine (Z:\\tmp\\x) as this host sees it (/tmp/x). */
+function hostPath(p) {
+  return /^[A-Za-z]:\\/.test(p) ? p.slice(2).replace(/\\/g, '/') : p
 }
 
 // --- the host: install, require, import, emulator, tsc ---------------------------------------------------
@@ -244,19 +289,24 @@ test(`install on the host (${HOST}) without Rust, require, import, send, tsc`, {
     env: sandboxEnv,
   })
   assert.equal(req.status, 0, req.out)
-  assert.deepEqual(JSON.parse(req.stdout), { keys: ['init', 'openapi', 'createNewInstance', 'DYNAMIC_CURRENT_ENV', 'version'], version: mainManifest.version })
+  const exported = JSON.parse(req.stdout)
+  for (const key of ['init', 'openapi', 'createNewInstance', 'DYNAMIC_CURRENT_ENV', 'version']) assert.ok(exported.keys.includes(key), `exports ${key}`)
+  assert.equal(exported.version, mainManifest.version)
 
   // CommonJS: send to the emulator, with the installed platform package's binary
   const cjs = run('node', ['smoke.cjs'], { cwd: app, env: sandboxEnv })
   assert.equal(cjs.status, 0, cjs.out)
-  const report = JSON.parse(cjs.stdout.trim().split('\n').pop())
+  const report = lastJson(cjs)
   assert.deepEqual(report.addons, [installedBinary])
-  assert.equal(report.driver, 'js-thread')
+  assert.equal(report.sent, 202)
 
-  // ESM import
+  // ESM import, by name and by path
   const esm = run('node', ['smoke.mjs'], { cwd: app, env: sandboxEnv })
   assert.equal(esm.status, 0, esm.out)
   assert.deepEqual(JSON.parse(esm.stdout), { esm: true, version: mainManifest.version })
+  const byPath = run('node', ['smoke-path.mjs'], { cwd: app, env: sandboxEnv })
+  assert.equal(byPath.status, 0, byPath.out)
+  assert.deepEqual(JSON.parse(byPath.stdout), { esm: true, byPath: true, version: mainManifest.version })
 
   // tsc, strict, resolves the installed package's types (CommonJS and ESM entries, and the emulator's).
   fs.writeFileSync(
@@ -339,10 +389,12 @@ test('no binary installed for this platform: the error names it and says how to 
   const dir = bareCopy()
   const message = loadError(dir)
   assert.match(message, /ERR_WX_OPENAPI_NATIVE_BINDING/)
-  assert.match(message, new RegExp(`could not load its native binary on ${process.platform}-${process.arch} \\(glibc\\)`))
+  const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const libc = HOST.endsWith('-musl') ? 'musl' : HOST.startsWith('linux-') ? 'glibc' : null
+  assert.match(message, new RegExp(escape(`could not load its native binary on ${process.platform}-${process.arch}${libc ? ` (${libc})` : ''}`)))
   assert.match(message, new RegExp(`wx-openapi-native-${HOST}`))
   assert.match(message, /is not installed/)
-  assert.match(message, /npm install --os=linux --cpu=x64 --libc=glibc/)
+  assert.match(message, new RegExp(escape(`npm install --os=${process.platform} --cpu=${process.arch}${libc ? ` --libc=${libc}` : ''}\``)))
   assert.match(message, /To build from source: install Rust \(https:\/\/rustup\.rs\)/)
   assert.match(message, /NAPI_RS_NATIVE_LIBRARY_PATH/)
   assert.doesNotMatch(message.split('What the loader tried')[0], /Cannot find module/)
@@ -350,13 +402,41 @@ test('no binary installed for this platform: the error names it and says how to 
 
 test('a platform with no prebuilt binary: the error names it and lists the supported ones', { skip: hostSkip }, () => {
   const dir = bareCopy()
+  const preload = path.join(path.dirname(dir), 'pretend-freebsd.js')
+  fs.writeFileSync(preload, "Object.defineProperty(process, 'platform', { value: 'freebsd' }); Object.defineProperty(process, 'arch', { value: 'x64' })\n")
+  const message = loadError(dir, { preload })
+  assert.match(message, /could not load its native binary on freebsd-x64/)
+  assert.match(message, /There is no prebuilt binary for freebsd-x64/)
+  for (const p of PLATFORMS) assert.match(message, new RegExp(p))
+  assert.match(message, /To build from source/)
+})
+
+test('macOS: the error for a missing package names it and the npm flags that install it', { skip: hostSkip }, () => {
+  const dir = bareCopy()
   const preload = path.join(path.dirname(dir), 'pretend-darwin.js')
   fs.writeFileSync(preload, "Object.defineProperty(process, 'platform', { value: 'darwin' }); Object.defineProperty(process, 'arch', { value: 'arm64' })\n")
   const message = loadError(dir, { preload })
   assert.match(message, /could not load its native binary on darwin-arm64/)
-  assert.match(message, /There is no prebuilt binary for darwin-arm64/)
-  for (const p of PLATFORMS) assert.match(message, new RegExp(p))
-  assert.match(message, /To build from source/)
+  assert.match(message, /is the package wx-openapi-native-darwin-arm64, an optional dependency/)
+  assert.match(message, /npm install --os=darwin --cpu=arm64`/)
+})
+
+// Node 20.12+ (--experimental-permission) and 22.13+ (--permission) have --allow-addons.
+const PERMISSION_FLAG = ['--permission', '--experimental-permission'].find((f) => process.allowedNodeEnvironmentFlags.has(f))
+const ALLOW_ADDONS = process.allowedNodeEnvironmentFlags.has('--allow-addons')
+
+test("Node's permission model without --allow-addons: the first line says addons are disabled and how to allow them", { skip: hostSkip || (!(PERMISSION_FLAG && ALLOW_ADDONS) && `Node ${process.version} has no --allow-addons`) }, () => {
+  const app = path.join(tmp, 'app')
+  const args = [PERMISSION_FLAG, '--allow-fs-read=*', '-e', "require('wx-openapi-native')"]
+  const denied = run(process.execPath, args, { cwd: app, env: sandboxEnv })
+  assert.notEqual(denied.status, 0, denied.out)
+  const headline = denied.stderr.split('\n').find((l) => l.startsWith('Error: '))
+  assert.match(headline, new RegExp(`^Error: wx-openapi-native: loading native addons is disabled by Node\\.js's permission model \\(${PERMISSION_FLAG} without --allow-addons\\)`))
+  assert.match(denied.stderr, new RegExp(`node ${PERMISSION_FLAG} --allow-addons app\\.js`))
+  assert.doesNotMatch(denied.stderr.split('What the loader tried')[0], /is not installed/)
+  // With --allow-addons the same command loads it.
+  const allowed = run(process.execPath, [PERMISSION_FLAG, '--allow-addons', ...args.slice(1)], { cwd: app, env: sandboxEnv })
+  assert.equal(allowed.status, 0, allowed.out)
 })
 
 test('NAPI_RS_NATIVE_LIBRARY_PATH pointing nowhere: the error says so', { skip: hostSkip }, () => {
@@ -379,13 +459,49 @@ test('require("wx-openapi-native") with no binary gives the same error', { skip:
 // --- other Node versions, musl and arm64 ---------------------------------------------------------------
 
 const runtimes = fs.existsSync(RUNTIMES_FILE) ? JSON.parse(fs.readFileSync(RUNTIMES_FILE, 'utf8')) : []
+// npm's flags that install each platform's package from anywhere.
 const INSTALL_FOR = {
   'linux-x64-gnu': { os: 'linux', cpu: 'x64', libc: 'glibc' },
   'linux-arm64-gnu': { os: 'linux', cpu: 'arm64', libc: 'glibc' },
   'linux-x64-musl': { os: 'linux', cpu: 'x64', libc: 'musl' },
+  'win32-x64-msvc': { os: 'win32', cpu: 'x64' },
+  'darwin-arm64': { os: 'darwin', cpu: 'arm64' },
+  'darwin-x64': { os: 'darwin', cpu: 'x64' },
 }
 
-test('other runtimes (scripts/fetch-test-runtimes.sh)', { skip: hostSkip, timeout: 600_000 }, async (t) => {
+test('every platform package has its npm install flags', () => {
+  assert.deepEqual(Object.keys(INSTALL_FOR).sort(), [...PLATFORMS].sort())
+  for (const p of PLATFORMS) {
+    const m = JSON.parse(fs.readFileSync(path.join(ROOT, 'npm', p, 'package.json'), 'utf8'))
+    const want = INSTALL_FOR[p]
+    assert.deepEqual({ os: m.os, cpu: m.cpu, libc: m.libc }, { os: [want.os], cpu: [want.cpu], libc: want.libc && [want.libc] }, p)
+  }
+})
+
+test('the platform layout: npm --os/--cpu/--libc installs exactly the matching package; macOS and Windows binaries checked', { skip: hostSkip, timeout: 300_000 }, async (t) => {
+  const available = PLATFORMS.filter((p) => tarballs[p])
+  const missing = PLATFORMS.filter((p) => !tarballs[p])
+  assert.ok(!(requirePrebuilt && missing.length), `no binary for ${missing.join(', ')}`)
+  if (missing.length) t.diagnostic(`not built here, left out: ${missing.join(', ')}`)
+  for (const p of available) {
+    await t.test(p, () => {
+      const app = installApp(`layout-${p}`, available, INSTALL_FOR[p])
+      const got = fs.readdirSync(path.join(app, 'node_modules')).filter((n) => n.startsWith(`${mainManifest.napi.binaryName}-`))
+      assert.deepEqual(got, [`${mainManifest.napi.binaryName}-${p}`])
+      const binary = path.join(app, 'node_modules', got[0], binaryFile(p))
+      let check = null
+      if (p.startsWith('darwin-')) check = ['check-macho.js', binary, p === 'darwin-arm64' ? 'arm64' : 'x64', p === 'darwin-arm64' ? '11.0' : '10.13']
+      if (p.startsWith('win32-')) check = ['check-pe.js', binary]
+      if (check) {
+        const r = run(process.execPath, [path.join(ROOT, 'scripts', check[0]), ...check.slice(1)])
+        assert.equal(r.status, 0, r.out)
+        t.diagnostic(r.stdout.trim().split('\n').pop())
+      }
+    })
+  }
+})
+
+test('other runtimes (scripts/fetch-test-runtimes.sh)', { skip: hostSkip, timeout: 900_000 }, async (t) => {
   if (!runtimes.length) {
     assert.ok(!requireRuntimes, `WX_REQUIRE_RUNTIMES=1 but ${RUNTIMES_FILE} is missing`)
     t.skip('no runtimes fetched: run scripts/fetch-test-runtimes.sh')
@@ -394,6 +510,7 @@ test('other runtimes (scripts/fetch-test-runtimes.sh)', { skip: hostSkip, timeou
   const apps = {}
   for (const rt of runtimes) {
     await t.test(`${rt.name} (${rt.platform}${rt.note ? `; ${rt.note}` : ''})`, () => {
+      assert.ok(rt.run, `${rt.name}: runtimes.json has no "run" (an older scripts/fetch-test-runtimes.sh: run it again)`)
       const chosen = binaries[rt.platform]
       if (!chosen || chosen.error) {
         assert.ok(!requirePrebuilt, chosen ? chosen.error : `no package for ${rt.platform}`)
@@ -412,12 +529,19 @@ test('other runtimes (scripts/fetch-test-runtimes.sh)', { skip: hostSkip, timeou
       // binding.js tells musl from glibc by /usr/bin/ldd, which on this glibc host says glibc: point it at the
       // musl binary the way a user would on a host it misjudges.
       if (rt.platform.endsWith('-musl')) env.NAPI_RS_NATIVE_LIBRARY_PATH = installedBinary
-      for (const script of ['smoke.cjs', 'smoke.mjs']) {
-        const r = run(rt.node, [script], { cwd: app, env })
+      const scripts = ['smoke.cjs', 'smoke.mjs', ...(rt.runtime === 'deno' ? ['smoke-path.mjs'] : [])]
+      for (const script of scripts) {
+        const r = run(rt.run, [script], { cwd: app, env })
+        assert.equal(r.signal, null, `${rt.name} ${script} did not exit by itself:\n${r.out}`)
         assert.equal(r.status, 0, r.out)
-        const last = JSON.parse(r.stdout.trim().split('\n').pop())
-        if (last.addons) assert.deepEqual(last.addons, [installedBinary])
-        if (typeof last.driver === 'string') assert.equal(last.driver, 'js-thread', `${rt.name}: calls on the ${last.driver}`)
+        const last = lastJson(r)
+        if (script === 'smoke.cjs') {
+          assert.equal(last.runtime, rt.runtime)
+          assert.equal(last.sent, 202)
+          if (last.addons) assert.deepEqual(last.addons.map(hostPath), [installedBinary])
+        } else {
+          assert.equal(last.version, mainManifest.version)
+        }
         t.diagnostic(`${rt.name} ${script}: ${r.stdout.trim().split('\n').pop()}`)
       }
     })
