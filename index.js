@@ -5,6 +5,7 @@
 
 const { Client } = require('./native.js')
 const { toWire, ParamsError } = require('./params.js')
+const { getWXContext } = require('./context.js')
 const { version } = require('./package.json')
 
 // wx-server-sdk exports this symbol for `init({ env })`; it means nothing outside WeChat's cloud.
@@ -84,6 +85,7 @@ function createNewInstance(options) {
     },
     openapi,
     createNewInstance,
+    getWXContext,
     DYNAMIC_CURRENT_ENV,
     version,
   }

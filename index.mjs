@@ -1,4 +1,4 @@
 import cloud from './index.js'
 
-export const { init, openapi, createNewInstance, DYNAMIC_CURRENT_ENV, version } = cloud
+export const { init, openapi, createNewInstance, getWXContext, DYNAMIC_CURRENT_ENV, version } = cloud
 export default cloud
