@@ -931,6 +931,8 @@ declare namespace cloud {
     readonly DYNAMIC_CURRENT_ENV: typeof DYNAMIC_CURRENT_ENV;
     /** The package version. */
     readonly version: string;
+    /** wx-server-sdk's `getWXContext()` (the same function on every instance). */
+    getWXContext(): WXContext;
   }
 
   // ---------------------------------------------------------------- the default instance
@@ -948,6 +950,24 @@ declare namespace cloud {
   export const DYNAMIC_CURRENT_ENV: unique symbol;
   /** The package version, e.g. `'0.1.0'`. */
   export const version: string;
+
+  /**
+   * wx-server-sdk's `getWXContext()`: inside a push handler's call of a cloud function
+   * (`wx-openapi-native/push`), the message's context; elsewhere computed from the environment as
+   * wx-server-sdk 4.0.2 does (`WX_CONTEXT_KEYS`, the `WX_*` variables, `TCB_ENV`, `TCB_SOURCE`).
+   */
+  export function getWXContext(): WXContext;
+  /** wx-server-sdk's WXContext: the keys it documents, and any other `WX_CONTEXT_KEYS` entry (numbers parsed). */
+  export interface WXContext {
+    OPENID?: string;
+    APPID?: string;
+    UNIONID?: string;
+    ENV?: string;
+    SOURCE?: string;
+    CLIENTIP?: string;
+    CLIENTIPV6?: string;
+    [key: string]: string | number | undefined;
+  }
 }
 
 /** What `getAccessToken` may return: a token for this call only, or a token with its lifetime (seconds) to cache. */

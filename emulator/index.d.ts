@@ -15,6 +15,10 @@
  * which `advanceTime()` moves forward.
  */
 
+import type { EmulatorPush, EmulatorPushOptions } from './push';
+export { createPusher } from './push';
+export type { Pusher, PusherOptions, PushMessage, PushRecord, PushAttempt, EmulatorPush, EmulatorPushOptions } from './push';
+
 /** Any value `JSON.parse` can return. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -56,6 +60,8 @@ export interface EmulatorOptions {
   riskyWords?: Iterable<string>;
   /** Called once per request when it ends (answered, reset, or its connection closed). */
   onLog?: (entry: RequestLogEntry) => void;
+  /** WeChat's message push: where `push()` sends users' messages, and how (emulator/push.d.ts). */
+  push?: EmulatorPushOptions;
 }
 
 /** One part of a recorded multipart body. */
@@ -191,7 +197,8 @@ export interface EmulatorStats {
   maxInFlight: number;
 }
 
-export interface Emulator {
+/** `push`, `verifyPush` and `pushes` (EmulatorPush) reject without the `push` option. */
+export interface Emulator extends EmulatorPush {
   /** `http://host:port`, no trailing slash. */
   readonly url: string;
   readonly appid: string;

@@ -32,6 +32,7 @@ const { Clock, TokenStore, UserStore, MediaStore, PhoneCodeStore, TOKEN_MARK, SE
 const { FaultInjector } = require('./faults');
 const { Redactor, MAX_BODY_BYTES } = require('./redact');
 const { errorReply, injectedErrorReply } = require('./replies');
+const { createPusher, createEmulatorPush } = require('./push');
 
 // Every route of the emulator, one module per WeChat area; `generic` comes last and takes
 // every route of the call table that no other module claimed.
@@ -401,6 +402,8 @@ function nonEmptyStrings(name, values) {
  */
 async function startEmulator(options = {}) {
   const config = normalizeOptions(options);
+  // WeChat's message push to options.push.url (push.js); checked before anything listens.
+  const pushing = createEmulatorPush(options.push, { appid: config.appid, userMessaged: (openid) => users.messaged(openid) });
   const clock = new Clock();
   const tokens = new TokenStore(clock, config.tokenTtl * SECOND);
   const users = new UserStore(clock, config);
@@ -426,6 +429,7 @@ async function startEmulator(options = {}) {
     secret: config.secret,
     messages,
     subscribeMessages,
+    ...pushing.api,
     requests: emulator.requests,
     inject: (rule) => emulator.inject(rule),
     expireTokens: () => tokens.expireAll(),
@@ -473,8 +477,11 @@ async function startEmulator(options = {}) {
     stats: () => emulator.stats(),
     resetStats: () => emulator.resetStats(),
     waitForRequests: (count) => emulator.waitForRequests(count),
-    close: () => emulator.close(),
+    close: () => {
+      pushing.close();
+      return emulator.close();
+    },
   });
 }
 
-module.exports = { startEmulator, ERRORS, TOKEN_MARK, SECRET_MARK };
+module.exports = { startEmulator, createPusher, ERRORS, TOKEN_MARK, SECRET_MARK };

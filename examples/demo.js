@@ -89,9 +89,35 @@ async function emulated() {
   }
 }
 
+// The message-push loop (README, "Receive messages"): the emulator pushes a user's message, in safe
+// mode, to the unchanged cloud function of examples/cloud-function.js served by
+// wx-openapi-native/push, and the function answers it with customerServiceMessage.send.
+async function pushLoop() {
+  const crypto = require('node:crypto')
+  const { serve } = require('../push')
+  const token = crypto.randomBytes(16).toString('hex')
+  const encodingAESKey = crypto.randomBytes(32).toString('base64').slice(0, 43)
+  const appid = `wx${crypto.randomBytes(8).toString('hex')}`
+  // The function is loaded at the first message: its init reads the credentials set below.
+  const server = await serve({ token, encodingAESKey, appid }, (event, context) => require('./cloud-function').main(event, context))
+  const emu = await startEmulator({ appid, push: { url: server.url, token, encodingAESKey, mode: 'safe' } })
+  try {
+    // What WeChat's cloud would give the function; here the emulator's app.
+    Object.assign(process.env, { WX_APPID: emu.appid, WX_APPSECRET: emu.secret, WX_API_BASE_URL: emu.url })
+    const record = await emu.push({ from: 'oDEMO_OPENID', content: '你好' })
+    show(`message push: the user says "你好" (safe mode, to ${server.url}); the function replies with send`, JSON.stringify(emu.messages.at(-1)), {
+      status: record.status,
+      reply: record.reply,
+    })
+  } finally {
+    await emu.close()
+    await server.close()
+  }
+}
+
 const env = process.env
 const useRealWeChat = env.WX_APPID && env.WX_APPSECRET && env.WX_TOUSER
-;(useRealWeChat ? real(env) : emulated()).catch((error) => {
+;(useRealWeChat ? real(env) : emulated().then(pushLoop)).catch((error) => {
   console.error(`demo failed: ${error.message}`)
   process.exitCode = 1
 })
