@@ -13,7 +13,7 @@ use crate::options::Options;
 use crate::params::Params;
 use crate::reply::{interpret, Reply};
 use crate::table::{self, ReplyKind, Table};
-use crate::token::Tokens;
+use crate::token::{TokenWait, Tokens};
 
 pub struct Client {
   transport: Arc<Transport>,
@@ -21,10 +21,11 @@ pub struct Client {
   apis: Table,
 }
 
-/// A call checked and ready to send: its request, and what its reply is.
+/// A call checked and ready to send: its request, what its reply is, and its token.
 pub struct Prepared {
   reply: ReplyKind,
   request: HttpRequest,
+  token: TokenWait,
 }
 
 impl Client {
@@ -49,7 +50,7 @@ impl Client {
 
   /// Finds the call's row and checks its params: everything that can be refused before anything
   /// is sent, in this order: an unknown name `-604100`, params that could not be read or are bad
-  /// `-401001`.
+  /// `-401001`. Then takes the call's token, or its place in the token fetch (`Tokens::current`).
   pub fn prepare(
     &self,
     name: &str,
@@ -61,13 +62,14 @@ impl Client {
     Ok(Prepared {
       reply: route.reply,
       request,
+      token: self.tokens.current(),
     })
   }
 
   /// Sends a prepared call with the instance's token, and retries once with a fresh token if
   /// WeChat rejects the token. Errors never carry the token or the secret.
   pub async fn run(&self, call: Prepared, convert_case: bool) -> ApiResult<Reply> {
-    let mut token = self.tokens.current().await?;
+    let mut token = call.token.get().await?;
     let mut rejected_once = false;
     let outcome = loop {
       let outcome = self

@@ -147,6 +147,21 @@ impl CacheState {
   }
 }
 
+/// A call's token: at hand, or the fetch in flight to wait for.
+pub enum TokenWait {
+  Ready(ApiResult<Option<Arc<str>>>),
+  Fetch(SharedFetch),
+}
+
+impl TokenWait {
+  pub async fn get(self) -> ApiResult<Option<Arc<str>>> {
+    match self {
+      TokenWait::Ready(token) => token,
+      TokenWait::Fetch(fetch) => fetch.await.map(Some),
+    }
+  }
+}
+
 pub struct Tokens {
   credentials: Credentials,
   transport: Arc<Transport>,
@@ -174,24 +189,23 @@ impl Tokens {
     }
   }
 
-  /// The token for the next request; `None` in tokenless mode, where the platform authenticates.
-  pub async fn current(self: &Arc<Self>) -> ApiResult<Option<Arc<str>>> {
+  /// The token for a call being made now: `None` in tokenless mode, where the platform
+  /// authenticates. Taken when the call is made, so that calls made together share one fetch and
+  /// its outcome, whichever of them the runtime happens to run first.
+  pub fn current(self: &Arc<Self>) -> TokenWait {
     match &self.credentials {
-      Credentials::Tokenless => Ok(None),
-      Credentials::Fixed(token) => Ok(Some(token.as_str().into())),
-      Credentials::Missing(why) => Err(ApiError::no_credentials(why.clone())),
+      Credentials::Tokenless => TokenWait::Ready(Ok(None)),
+      Credentials::Fixed(token) => TokenWait::Ready(Ok(Some(token.as_str().into()))),
+      Credentials::Missing(why) => TokenWait::Ready(Err(ApiError::no_credentials(why.clone()))),
       Credentials::Provider(_) | Credentials::AppSecret { .. } => {
-        let fetch = {
-          let mut state = self.lock();
-          if let Some(token) = state.valid() {
-            return Ok(Some(token));
-          }
-          match &state.inflight {
-            Some(fetch) => fetch.clone(),
-            None => self.start(&mut state, Want::Plain),
-          }
-        };
-        fetch.await.map(Some)
+        let mut state = self.lock();
+        if let Some(token) = state.valid() {
+          return TokenWait::Ready(Ok(Some(token)));
+        }
+        TokenWait::Fetch(match &state.inflight {
+          Some(fetch) => fetch.clone(),
+          None => self.start(&mut state, Want::Plain),
+        })
       }
     }
   }
