@@ -68,14 +68,9 @@ impl Client {
       self.inner.prepare(&name, params, convert_case)
     });
     let client = Arc::clone(&self.inner);
-    let outcome = guard(async move { client.run(prepared?, convert_case).await });
-    env.spawn_future_with_callback(
-      async move { Ok(outcome.await) },
-      move |env, outcome: std::result::Result<Reply, ApiError>| match outcome {
-        Ok(reply) => reply::to_js(env, reply, &api),
-        Err(e) => Err(error::to_napi(env, &e, &api)),
-      },
-    )
+    settle_in_runtime(env, api, async move {
+      client.run(prepared?, convert_case).await
+    })
   }
 
   /// Panics on purpose, before the call is handed over (`"sync"`) or in the runtime (`"async"`),
@@ -87,7 +82,6 @@ impl Client {
     env: &'env Env,
     place: String,
   ) -> Result<PromiseRaw<'env, Object<'env>>> {
-    let api = "openapi.customerServiceMessage.send";
     let sync = place == "sync";
     let prepared = guard_sync(|| {
       if sync {
@@ -95,22 +89,32 @@ impl Client {
       }
       Ok(())
     });
-    env.spawn_future_with_callback(
+    settle_in_runtime(
+      env,
+      "openapi.customerServiceMessage.send".to_string(),
       async move {
-        Ok(
-          guard(async move {
-            prepared?;
-            panic!("deliberate panic in the runtime")
-          })
-          .await,
-        )
-      },
-      move |env, outcome: std::result::Result<Reply, ApiError>| match outcome {
-        Ok(reply) => reply::to_js(env, reply, api),
-        Err(e) => Err(error::to_napi(env, &e, api)),
+        prepared?;
+        panic!("deliberate panic in the runtime")
       },
     )
   }
+}
+
+/// Runs a call's `work` on napi-rs's runtime, a panic in it caught, and settles its promise on
+/// the JS thread: the reply as the resolved object, an `ApiError` as the rejection.
+fn settle_in_runtime<'env>(
+  env: &'env Env,
+  api: String,
+  work: impl std::future::Future<Output = wx_openapi::ApiResult<Reply>> + Send + 'static,
+) -> Result<PromiseRaw<'env, Object<'env>>> {
+  let outcome = guard(work);
+  env.spawn_future_with_callback(
+    async move { Ok(outcome.await) },
+    move |env, outcome: std::result::Result<Reply, ApiError>| match outcome {
+      Ok(reply) => reply::to_js(env, reply, &api),
+      Err(e) => Err(error::to_napi(env, &e, &api)),
+    },
+  )
 }
 
 #[napi_derive::module_init]
