@@ -259,6 +259,14 @@ describe('the call table', () => {
   })
 })
 
+/** An emulator where the test user has subscribed to the template, and an instance on it. */
+async function subscribedEmulator(options = {}) {
+  const emu = await startEmulator({ messageLimit: Infinity })
+  emu.userSubscribed(TEST_USER, TEMPLATE, Infinity)
+  const cloud = native.createNewInstance({ appid: emu.appid, secret: emu.secret, apiBaseUrl: emu.url, ...options })
+  return { emu, cloud }
+}
+
 // ---------------------------------------------------------------------------
 // Every row through the engine
 // ---------------------------------------------------------------------------
@@ -266,11 +274,7 @@ describe('the call table', () => {
 describe('every row of the table, through cloud.openapi', () => {
   let emu
   let cloud
-  before(async () => {
-    emu = await startEmulator({ messageLimit: Infinity })
-    emu.userSubscribed(TEST_USER, TEMPLATE, Infinity)
-    cloud = native.createNewInstance({ appid: emu.appid, secret: emu.secret, apiBaseUrl: emu.url })
-  })
+  before(async () => ({ emu, cloud } = await subscribedEmulator()))
   after(() => emu.close())
 
   for (const row of ROWS) {
@@ -338,11 +342,7 @@ describe('every row of the table, through cloud.openapi', () => {
 describe('names', () => {
   let emu
   let cloud
-  before(async () => {
-    emu = await startEmulator({ messageLimit: Infinity })
-    emu.userSubscribed(TEST_USER, TEMPLATE, Infinity)
-    cloud = native.createNewInstance({ appid: emu.appid, secret: emu.secret, apiBaseUrl: emu.url })
-  })
+  before(async () => ({ emu, cloud } = await subscribedEmulator()))
   after(() => emu.close())
 
   for (const row of ROWS.filter((r) => r.aliases)) {
@@ -493,11 +493,7 @@ describe('binary replies and file limits', () => {
 describe('retries follow each row', () => {
   let emu
   let cloud
-  before(async () => {
-    emu = await startEmulator({ messageLimit: Infinity })
-    emu.userSubscribed(TEST_USER, TEMPLATE, Infinity)
-    cloud = native.createNewInstance({ appid: emu.appid, secret: emu.secret, apiBaseUrl: emu.url, retries: 2 })
-  })
+  before(async () => ({ emu, cloud } = await subscribedEmulator({ retries: 2 })))
   after(() => emu.close())
 
   // Rows sharing a path take turns (the emulator's fault rules are per path); distinct paths run together.
